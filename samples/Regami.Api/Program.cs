@@ -1,0 +1,1 @@
+Regami.Api.RegamiApiApp.Run(args);
