@@ -1,1 +1,50 @@
-return 0;
+using System.CommandLine;
+using Regami.Dr.Cli;
+using Regami.Dr.Cli.Commands;
+using Regami.Dr.Lab.Configuration;
+using Regami.Dr.Lab.Processes;
+using Regami.Dr.Lab.State;
+
+var g = new GlobalOptions();
+var root = new RootCommand("regami-dr — disaster recovery for a two-region web stack: lab, status, failover, drills.")
+{
+    g.StateDir, g.Config, g.Output,
+};
+root.Subcommands.Add(LabCommand.Create(g));
+root.Subcommands.Add(StatusCommand.Create(g));
+
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    foreach (var e in parse.Errors) Console.Error.WriteLine($"regami-dr: {e.Message}");
+    Console.Error.WriteLine("Try `regami-dr --help`.");
+    return ExitCodes.Usage;
+}
+
+using var cts = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cts.Cancel(); });
+try
+{
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cts.Token);
+}
+catch (ConfigurationException e)
+{
+    Console.Error.WriteLine($"regami-dr: configuration error: {e.Message}");
+    return ExitCodes.Usage;
+}
+catch (LabException e)
+{
+    Console.Error.WriteLine($"regami-dr: {e.Message}");
+    return e.ExitCode;
+}
+catch (CommandFailedException e)
+{
+    Console.Error.WriteLine($"regami-dr: {e.Message}");
+    return ExitCodes.Failed;
+}
+catch (OperationCanceledException) when (cts.IsCancellationRequested)
+{
+    Console.Error.WriteLine("regami-dr: interrupted; run `regami-dr status` to see what state the lab is in.");
+    return ExitCodes.Interrupted;
+}

@@ -1,0 +1,75 @@
+using Regami.Dr.Lab.Configuration;
+using Regami.Dr.Lab.Postgres;
+using Regami.Dr.Lab.Processes;
+using Regami.Dr.Lab.State;
+
+namespace Regami.Dr.Lab;
+
+/// <summary>How to start this program again as a lab daemon (`regami-dr lab serve ...`).</summary>
+public sealed record SelfInvocation(string Program, IReadOnlyList<string> PrefixArgs)
+{
+    /// <summary>The running executable: the apphost, or `dotnet regami-dr.dll`.</summary>
+    public static SelfInvocation Current()
+    {
+        var processPath = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program is running");
+        var isDotnetHost = Path.GetFileNameWithoutExtension(processPath) == "dotnet";
+        var entry = typeof(SelfInvocation).Assembly.Location;
+        var main = System.Reflection.Assembly.GetEntryAssembly()?.Location ?? entry;
+        return isDotnetHost ? new SelfInvocation(processPath, [main]) : new SelfInvocation(processPath, []);
+    }
+}
+
+/// <summary>Everything a lab operation needs, resolved once: options, paths, programs, clock.</summary>
+public sealed class LabEnvironment
+{
+    public required LabOptions Options { get; init; }
+    public required LabPaths Paths { get; init; }
+    public required LabStateStore Store { get; init; }
+    public required CommandRunner Runner { get; init; }
+    public required TimeProvider Time { get; init; }
+    public required SelfInvocation Self { get; init; }
+    public required Func<PostgresBinaries> Binaries { get; init; }
+    public required bool IsRoot { get; init; }
+
+    /// <summary>
+    /// Options come from the lab's own copy once it exists (the lab keeps the configuration it
+    /// was created with), else from <paramref name="configFile"/>, else the embedded defaults.
+    /// </summary>
+    public static LabEnvironment Create(string? stateDir, string? configFile, TimeProvider time, SelfInvocation self)
+    {
+        var isRoot = Posix.IsRoot;
+        var paths = new LabPaths(LabPaths.DefaultRoot(stateDir, Environment.GetEnvironmentVariable, isRoot));
+        LabOptions options;
+        if (configFile is null && File.Exists(paths.ConfigFile))
+            options = LabJson.Read<LabOptions>(paths.ConfigFile) ?? new LabOptions();
+        else
+            options = LabOptionsLoader.Load(configFile);
+        PostgresBinaries? bin = null;
+        return new LabEnvironment
+        {
+            Options = options,
+            Paths = paths,
+            Store = new LabStateStore(paths, time),
+            Runner = new CommandRunner(isRoot),
+            Time = time,
+            Self = self,
+            Binaries = () => bin ??= PostgresBinaries.Locate(options.Database.BinDirectory),
+            IsRoot = isRoot,
+        };
+    }
+
+    public PostgresCluster Cluster(string region)
+    {
+        var r = Options.FindRegion(region) ?? throw new LabException($"unknown region '{region}'; regions: {string.Join(", ", Options.Regions.Select(x => x.Name))}") { ExitCode = 2 };
+        return new PostgresCluster(Binaries(), Runner, Paths.PgData(region), r.Address, Options.Ports.Postgres, Paths.PgLog(region));
+    }
+
+    public string InstanceUrl(RegionOptions region, int index) => $"http://{region.Address}:{Options.Ports.FirstInstance + index - 1}";
+    public string LoadBalancerUrl(RegionOptions region) => $"http://{region.Address}:{Options.Ports.LoadBalancer}";
+
+    /// <summary>The connection string the region's API instances use (pooled: it is an application).</summary>
+    public string AppConnectionString(RegionOptions region) =>
+        $"Host={region.Address};Port={Options.Ports.Postgres};Username={Options.Database.User};Database={Options.Database.Name};Timeout=2;Command Timeout=2";
+
+    public static string SlotName(string region) => region.Replace('-', '_');
+}

@@ -1,0 +1,146 @@
+using Regami.Dr.Core.Topology;
+using Regami.Dr.Lab.Processes;
+using Regami.Dr.Lab.State;
+
+namespace Regami.Dr.Lab;
+
+/// <summary>The faults a drill or a test can inject into the lab.</summary>
+public enum FaultKind
+{
+    KillDb,
+    HangDb,
+    KillApp,
+    RegionOutage,
+    PauseReplication,
+    ResumeReplication,
+    Heal,
+}
+
+public static class FaultKinds
+{
+    public static readonly IReadOnlyDictionary<string, FaultKind> ByName = new Dictionary<string, FaultKind>
+    {
+        ["kill-db"] = FaultKind.KillDb,
+        ["hang-db"] = FaultKind.HangDb,
+        ["kill-app"] = FaultKind.KillApp,
+        ["region-outage"] = FaultKind.RegionOutage,
+        ["pause-replication"] = FaultKind.PauseReplication,
+        ["resume-replication"] = FaultKind.ResumeReplication,
+        ["heal"] = FaultKind.Heal,
+    };
+
+    public static string Name(FaultKind kind) => ByName.First(kv => kv.Value == kind).Key;
+}
+
+/// <summary>What an injected fault did, for the caller and the lab's fault log.</summary>
+public sealed record FaultResult(FaultKind Kind, string Region, DateTimeOffset At, IReadOnlyList<string> Actions);
+
+/// <summary>Injects faults with real signals and real SQL, and records them in the lab state.</summary>
+public sealed class LabFaults(LabEnvironment env)
+{
+    public async Task<FaultResult> InjectAsync(FaultKind kind, string? region, CancellationToken ct)
+    {
+        using var _ = await env.Store.LockAsync(TimeSpan.FromSeconds(30), ct);
+        var state = env.Store.Load() ?? throw new LabException($"no lab at {env.Paths.Root}; start one with `regami-dr lab up`");
+        // Replication faults act on the standby; every other fault defaults to the primary.
+        region ??= kind is FaultKind.PauseReplication or FaultKind.ResumeReplication
+            ? state.Regions.Values.First(r => r.Role != RegionRole.Primary).Name
+            : state.PrimaryRegion ?? env.Options.PrimaryRegion.Name;
+        if (env.Options.FindRegion(region) is null)
+            throw new LabException($"unknown region '{region}'; regions: {string.Join(", ", env.Options.Regions.Select(r => r.Name))}") { ExitCode = 2 };
+        var rs = state.Region(region);
+        var actions = new List<string>();
+        var cluster = env.Cluster(region);
+        var at = env.Time.GetUtcNow();
+
+        switch (kind)
+        {
+            case FaultKind.KillDb:
+                KillPostmaster(cluster, actions);
+                break;
+            case FaultKind.HangDb:
+                var pid = cluster.PostmasterPid() is { } p && cluster.IsRunning() ? p : throw new LabException($"PostgreSQL {region} is not running; nothing to hang");
+                // The whole tree: stopping only the postmaster would leave existing sessions serving.
+                foreach (var child in ProcessTree.Descendants(pid).Prepend(pid)) Posix.Signal(child, Posix.SIGSTOP);
+                actions.Add($"SIGSTOP PostgreSQL {region} postmaster {pid} and its backends");
+                break;
+            case FaultKind.KillApp:
+                KillInstances(rs, actions);
+                break;
+            case FaultKind.RegionOutage:
+                KillInstances(rs, actions);
+                if (rs.LoadBalancer is { } lb && Posix.Signal(lb.Pid, Posix.SIGKILL)) actions.Add($"SIGKILL load balancer {region} (pid {lb.Pid})");
+                KillPostmaster(cluster, actions);
+                break;
+            case FaultKind.PauseReplication:
+                await cluster.ExecuteAsync("postgres", env.Options.Database.User, "SELECT pg_wal_replay_pause()", ct);
+                actions.Add($"pg_wal_replay_pause() on {region}");
+                break;
+            case FaultKind.ResumeReplication:
+                await cluster.ExecuteAsync("postgres", env.Options.Database.User, "SELECT pg_wal_replay_resume()", ct);
+                actions.Add($"pg_wal_replay_resume() on {region}");
+                break;
+            case FaultKind.Heal:
+                await HealAsync(state, actions, ct);
+                break;
+        }
+
+        if (kind == FaultKind.Heal)
+            foreach (var f in state.Faults.Where(f => f.HealedAt is null)) f.HealedAt = at;
+        else if (kind == FaultKind.ResumeReplication)
+            foreach (var f in state.Faults.Where(f => f.HealedAt is null && f.Kind == "pause-replication" && f.Region == region)) f.HealedAt = at;
+        else
+            state.Faults.Add(new FaultRecord { Kind = FaultKinds.Name(kind), Region = region, At = at, Detail = string.Join("; ", actions) });
+        env.Store.Save(state);
+        return new FaultResult(kind, region, at, actions);
+    }
+
+    private static void KillPostmaster(Postgres.PostgresCluster cluster, List<string> actions)
+    {
+        if (cluster.IsRunning() && cluster.PostmasterPid() is { } pid)
+        {
+            Posix.Signal(pid, Posix.SIGCONT);
+            Posix.Signal(pid, Posix.SIGKILL);
+            actions.Add($"SIGKILL PostgreSQL postmaster {pid} ({cluster.Address}:{cluster.Port})");
+        }
+        else actions.Add($"PostgreSQL {cluster.Address}:{cluster.Port} was not running");
+    }
+
+    private static void KillInstances(RegionState rs, List<string> actions)
+    {
+        foreach (var i in rs.Instances.Where(i => i.Pid is not null))
+            if (Posix.Signal(i.Pid!.Value, Posix.SIGKILL)) actions.Add($"SIGKILL API {i.Id} (pid {i.Pid})");
+    }
+
+    /// <summary>
+    /// Undoes faults: resumes hung servers and paused replay, then lets `lab up` restart what was
+    /// killed in its recorded role.
+    /// </summary>
+    private async Task HealAsync(LabState state, List<string> actions, CancellationToken ct)
+    {
+        foreach (var rs in state.Regions.Values)
+        {
+            var cluster = env.Cluster(rs.Name);
+            if (cluster.IsRunning() && cluster.PostmasterPid() is { } pid && Posix.State(pid) == 'T')
+            {
+                LabSupervisor.ResumeTree(pid);
+                actions.Add($"SIGCONT PostgreSQL {rs.Name} (pid {pid})");
+            }
+        }
+        foreach (var rs in state.Regions.Values.Where(r => r.Role == RegionRole.Standby))
+        {
+            var cluster = env.Cluster(rs.Name);
+            if (!cluster.IsRunning()) continue;
+            try
+            {
+                var paused = await cluster.ScalarAsync<bool>("postgres", env.Options.Database.User, "SELECT pg_is_in_recovery() AND pg_is_wal_replay_paused()", ct);
+                if (paused)
+                {
+                    await cluster.ExecuteAsync("postgres", env.Options.Database.User, "SELECT pg_wal_replay_resume()", ct);
+                    actions.Add($"pg_wal_replay_resume() on {rs.Name}");
+                }
+            }
+            catch (Npgsql.NpgsqlException e) { actions.Add($"could not check replay on {rs.Name}: {e.Message}"); }
+        }
+    }
+}

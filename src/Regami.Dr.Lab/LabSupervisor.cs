@@ -1,0 +1,408 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Regami.Dr.Core.Topology;
+using Regami.Dr.Lab.Configuration;
+using Regami.Dr.Lab.Postgres;
+using Regami.Dr.Lab.Processes;
+using Regami.Dr.Lab.State;
+
+namespace Regami.Dr.Lab;
+
+/// <summary>What `lab up` did: what it found running, what it started, how long it took.</summary>
+public sealed record LabUpResult(bool AlreadyUp, IReadOnlyList<string> Found, IReadOnlyList<string> Started, TimeSpan Duration);
+
+/// <summary>What `lab down` stopped.</summary>
+public sealed record LabDownResult(bool WasUp, IReadOnlyList<string> Stopped, IReadOnlyList<string> Problems, bool Purged);
+
+/// <summary>
+/// Owns the lab's processes: starts them, records their pids, stops them. It restarts nothing
+/// by itself — a drill must be able to leave the lab broken — only `lab up` and `heal` start
+/// what is missing.
+/// </summary>
+public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = null)
+{
+    private readonly LabOptions o = env.Options;
+    private readonly LabPaths paths = env.Paths;
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
+
+    private void Report(string message) => report?.Invoke(message);
+
+    public async Task<LabUpResult> UpAsync(ReplicationMode? mode, CancellationToken ct)
+    {
+        var sw = Stopwatch.StartNew();
+        var bin = env.Binaries(); // fail fast (exit 2) with the install command
+        using var _ = await env.Store.LockAsync(TimeSpan.FromSeconds(30), ct);
+        var state = env.Store.Load();
+        var fresh = state is null;
+        var found = new List<string>();
+        var started = new List<string>();
+        if (state is null)
+        {
+            var chosen = mode ?? o.Replication.ParsedMode;
+            o.Replication.Mode = chosen == ReplicationMode.Sync ? "sync" : "async";
+            state = new LabState { CreatedAt = env.Time.GetUtcNow(), ReplicationMode = chosen };
+            foreach (var r in o.Regions)
+            {
+                var rs = state.Region(r.Name);
+                rs.Role = r.IsPrimary ? RegionRole.Primary : RegionRole.Standby;
+                rs.Address = r.Address;
+                rs.PostgresPort = o.Ports.Postgres;
+                rs.DesiredInstances = r.IsPrimary ? o.Compute.ActiveInstances : o.Compute.StandbyInstances;
+            }
+            PrepareDirectories();
+            LabJson.WriteAtomically(paths.ConfigFile, o);
+            env.Store.Save(state);
+        }
+        else if (mode is { } m && m != state.ReplicationMode)
+        {
+            throw new LabException($"the lab at {paths.Root} already runs {state.ReplicationMode.ToString().ToLowerInvariant()} replication; `regami-dr lab down --purge` first to recreate it in {m.ToString().ToLowerInvariant()} mode") { ExitCode = 2 };
+        }
+
+        CheckPortsFree(state);
+
+        // Databases first: the primary, then its standby (cloned from it), in their recorded roles.
+        var primaryName = state.PrimaryRegion ?? o.PrimaryRegion.Name;
+        var primary = env.Cluster(primaryName);
+        await EnsureDatabaseAsync(primaryName, primary, null, state, found, started, ct);
+        foreach (var r in o.Regions.Where(r => r.Name != primaryName))
+            await EnsureDatabaseAsync(r.Name, env.Cluster(r.Name), primary, state, found, started, ct);
+        await ApplyReplicationModeAsync(primary, state, ct);
+
+        if (!File.Exists(paths.RoutingControlsFile))
+            LabJson.WriteAtomically(paths.RoutingControlsFile, o.Regions.ToDictionary(r => r.Name, _ => true));
+
+        // Compute, load balancers and DNS start in parallel: each is a separate process.
+        foreach (var r in o.Regions)
+        {
+            var rs = state.Region(r.Name);
+            var (f, s) = StartMissingInstances(r, rs);
+            found.AddRange(f);
+            started.AddRange(s);
+            if (IsOurs(rs.LoadBalancer?.Pid)) found.Add($"load balancer {r.Name} (pid {rs.LoadBalancer!.Pid})");
+            else
+            {
+                var pid = Spawn(["lab", "serve", "lb", "--region", r.Name], $"lb-{r.Name}");
+                rs.LoadBalancer = new ProcessRecord { Pid = pid, Url = env.LoadBalancerUrl(r), StartedAt = env.Time.GetUtcNow() };
+                started.Add($"load balancer {r.Name} {rs.LoadBalancer.Url} (pid {pid})");
+            }
+            env.Store.Save(state);
+        }
+        if (IsOurs(state.Dns?.Pid)) found.Add($"DNS server (pid {state.Dns!.Pid})");
+        else
+        {
+            var pid = Spawn(["lab", "serve", "dns"], "dns");
+            state.Dns = new ProcessRecord { Pid = pid, Url = $"udp://{o.Dns.Address}:{o.Dns.Port}", StartedAt = env.Time.GetUtcNow() };
+            started.Add($"DNS server {o.Dns.Address}:{o.Dns.Port} (pid {pid})");
+        }
+        env.Store.Save(state);
+
+        await WaitUntilHealthyAsync(state, TimeSpan.FromSeconds(o.Timeouts.LabUpSeconds), ct);
+        return new LabUpResult(!fresh && started.Count == 0, found, started, sw.Elapsed);
+    }
+
+    private void PrepareDirectories()
+    {
+        Directory.CreateDirectory(paths.Root);
+        Directory.CreateDirectory(paths.LogDirectory);
+        Directory.CreateDirectory(paths.TrafficDirectory);
+        foreach (var r in o.Regions)
+        {
+            Directory.CreateDirectory(paths.RegionDirectory(r.Name));
+            Directory.CreateDirectory(paths.WalArchive(r.Name));
+        }
+        if (!env.IsRoot) return;
+        // PostgreSQL runs as `postgres`: it must traverse the state directory and own its region dirs.
+        foreach (var dir in new[] { paths.Root, Path.Combine(paths.Root, "regions"), paths.LogDirectory })
+            File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
+        CheckPostgresCanReach(paths.Root);
+        foreach (var r in o.Regions)
+        {
+            File.AppendAllText(paths.PgLog(r.Name), "");
+            Chown(paths.RegionDirectory(r.Name), recursive: true);
+            Chown(paths.PgLog(r.Name), recursive: false);
+        }
+    }
+
+    private void CheckPostgresCanReach(string dir)
+    {
+        for (var d = new DirectoryInfo(dir).Parent; d is not null; d = d.Parent)
+        {
+            var mode = File.GetUnixFileMode(d.FullName);
+            if ((mode & UnixFileMode.OtherExecute) == 0)
+                throw new LabException($"the postgres user cannot enter {d.FullName} (mode {Convert.ToString((int)mode, 8)}), a parent of the state directory {paths.Root}; choose another --state-dir (the default for root is /var/lib/regami-dr)") { ExitCode = 2 };
+        }
+    }
+
+    private void Chown(string path, bool recursive)
+    {
+        var args = recursive ? new[] { "-R", "postgres:postgres", path } : ["postgres:postgres", path];
+        var psi = new ProcessStartInfo("chown") { UseShellExecute = false, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new LabException($"chown postgres {path} failed: {err.Trim()}");
+    }
+
+    private void CheckPortsFree(LabState state)
+    {
+        var busy = new List<string>();
+        void Check(string address, int port, bool running, string what, ProtocolType proto = ProtocolType.Tcp)
+        {
+            if (!running && !PortProbe.IsFree(address, port, proto))
+                busy.Add($"{address}:{port} ({what}) is in use by {PortProbe.Holder(address, port, proto)}");
+        }
+        foreach (var r in o.Regions)
+        {
+            var rs = state.Region(r.Name);
+            Check(r.Address, o.Ports.Postgres, env.Cluster(r.Name).IsRunning(), $"PostgreSQL {r.Name}");
+            Check(r.Address, o.Ports.LoadBalancer, IsOurs(rs.LoadBalancer?.Pid), $"load balancer {r.Name}");
+            for (var i = 1; i <= rs.DesiredInstances; i++)
+            {
+                var inst = rs.Instances.FirstOrDefault(x => x.Id == InstanceId(r.Name, i));
+                Check(r.Address, o.Ports.FirstInstance + i - 1, IsOurs(inst?.Pid), $"API instance {InstanceId(r.Name, i)}");
+            }
+        }
+        Check(o.Dns.Address, o.Dns.Port, IsOurs(state.Dns?.Pid), "DNS server", ProtocolType.Udp);
+        if (busy.Count > 0)
+            throw new LabException("cannot start the lab, addresses in use:\n  " + string.Join("\n  ", busy) +
+                "\nStop what holds them (another lab: `regami-dr lab down --state-dir <its dir>`), or move this lab with --config (regions[].address, ports.*, dns.*).") { ExitCode = 2 };
+    }
+
+    private async Task EnsureDatabaseAsync(string region, PostgresCluster cluster, PostgresCluster? primaryOfIt, LabState state,
+        List<string> found, List<string> started, CancellationToken ct)
+    {
+        var rs = state.Region(region);
+        if (cluster.IsRunning())
+        {
+            found.Add($"PostgreSQL {region} {cluster.Address}:{cluster.Port} (pid {cluster.PostmasterPid()})");
+        }
+        else
+        {
+            if (!cluster.Exists)
+            {
+                if (primaryOfIt is null)
+                {
+                    Report($"initdb {region}");
+                    await cluster.InitAsync(o.Database.User, ct);
+                }
+                else
+                {
+                    var slot = LabEnvironment.SlotName(region);
+                    await primaryOfIt.ExecuteAsync("postgres", o.Database.User,
+                        $"SELECT pg_create_physical_replication_slot('{slot}') WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = '{slot}')", ct);
+                    Report($"pg_basebackup {region} from {primaryOfIt.Address}");
+                    await cluster.CloneFromAsync(primaryOfIt, o.Database.User, slot, region, ct);
+                }
+            }
+            Report($"starting PostgreSQL {region}");
+            await cluster.StartAsync(ct);
+            started.Add($"PostgreSQL {region} {cluster.Address}:{cluster.Port} (pid {cluster.PostmasterPid()})");
+        }
+        rs.PostmasterPid = cluster.PostmasterPid();
+        env.Store.Save(state);
+        if (primaryOfIt is null)
+        {
+            var exists = await cluster.ScalarAsync<bool>("postgres", o.Database.User, $"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{o.Database.Name}')", ct);
+            if (!exists) await cluster.ExecuteAsync("postgres", o.Database.User, $"CREATE DATABASE \"{o.Database.Name}\"", ct);
+        }
+    }
+
+    /// <summary>
+    /// Sync mode names the standby in synchronous_standby_names on the primary only, set after
+    /// the standby was cloned, so a promoted standby does not wait for a standby that is gone.
+    /// </summary>
+    private async Task ApplyReplicationModeAsync(PostgresCluster primary, LabState state, CancellationToken ct)
+    {
+        var standby = state.Regions.Values.First(r => r.Role != RegionRole.Primary).Name;
+        var value = state.ReplicationMode == ReplicationMode.Sync ? $"\"{standby}\"" : "";
+        await primary.ExecuteAsync("postgres", o.Database.User, $"ALTER SYSTEM SET synchronous_standby_names = '{value.Replace("'", "''")}'", ct);
+        await primary.ExecuteAsync("postgres", o.Database.User, "SELECT pg_reload_conf()", ct);
+    }
+
+    public static string InstanceId(string region, int index) => $"{region}-{index}";
+
+    private (List<string> Found, List<string> Started) StartMissingInstances(RegionOptions r, RegionState rs)
+    {
+        var found = new List<string>();
+        var started = new List<string>();
+        for (var i = 1; i <= rs.DesiredInstances; i++)
+        {
+            var id = InstanceId(r.Name, i);
+            var inst = rs.Instances.FirstOrDefault(x => x.Id == id);
+            if (inst is null)
+            {
+                inst = new InstanceRecord { Id = id, Port = o.Ports.FirstInstance + i - 1, Url = env.InstanceUrl(r, i) };
+                rs.Instances.Add(inst);
+            }
+            if (IsOurs(inst.Pid)) { found.Add($"API {id} {inst.Url} (pid {inst.Pid})"); continue; }
+            inst.Pid = Spawn(["lab", "serve", "app", "--region", r.Name, "--instance", i.ToString()], $"app-{id}");
+            inst.StartTime = env.Time.GetUtcNow();
+            started.Add($"API {id} {inst.Url} (pid {inst.Pid})");
+        }
+        WriteInstancesFile(r.Name, rs);
+        return (found, started);
+    }
+
+    /// <summary>The instance list the region's load balancer routes to (it re-reads the file).</summary>
+    private void WriteInstancesFile(string region, RegionState rs) =>
+        LabJson.WriteAtomically(paths.InstancesFile(region), new
+        {
+            instances = rs.Instances.Where(i => i.Pid is not null).OrderBy(i => i.Id).Select(i => new { id = i.Id, url = i.Url }).ToList(),
+        });
+
+    /// <summary>Sets a region's desired instance count and starts/stops instances to match.</summary>
+    public async Task<(int Started, int Stopped)> ScaleAsync(string region, int desired, CancellationToken ct)
+    {
+        var r = o.FindRegion(region) ?? throw new LabException($"unknown region '{region}'") { ExitCode = 2 };
+        if (desired < 0 || desired > o.Compute.MaxInstances) throw new LabException($"desired count must be 0..{o.Compute.MaxInstances}") { ExitCode = 2 };
+        using var _ = await env.Store.LockAsync(TimeSpan.FromSeconds(30), ct);
+        var state = env.Store.Load() ?? throw NotUp();
+        var rs = state.Region(region);
+        rs.DesiredInstances = desired;
+        var extra = rs.Instances.Where(i => int.Parse(i.Id[(region.Length + 1)..]) > desired).ToList();
+        // Take instances out of the load balancer first, then stop them.
+        rs.Instances.RemoveAll(extra.Contains);
+        WriteInstancesFile(region, rs);
+        env.Store.Save(state);
+        foreach (var i in extra.Where(i => i.Pid is not null && IsOurs(i.Pid)))
+            await DetachedProcess.StopAsync(i.Pid!.Value, TimeSpan.FromSeconds(o.Timeouts.ProcessStopSeconds), ct);
+        var (_, started) = StartMissingInstances(r, rs);
+        env.Store.Save(state);
+        return (started.Count, extra.Count);
+    }
+
+    public async Task<LabDownResult> DownAsync(bool purge, CancellationToken ct)
+    {
+        var stopped = new List<string>();
+        var problems = new List<string>();
+        if (!Directory.Exists(paths.Root))
+            return new LabDownResult(false, stopped, problems, false);
+        LabState? state;
+        using (await env.Store.LockAsync(TimeSpan.FromSeconds(30), ct))
+        {
+            state = env.Store.Load();
+            var grace = TimeSpan.FromSeconds(o.Timeouts.ProcessStopSeconds);
+            async Task Stop(int? pid, string what)
+            {
+                if (!IsOurs(pid)) return;
+                if (await DetachedProcess.StopAsync(pid!.Value, grace, ct)) stopped.Add($"{what} (pid {pid})");
+                else problems.Add($"{what} (pid {pid}) did not stop");
+            }
+            if (state is not null)
+            {
+                // Traffic first, then compute, then the databases: nothing serves from a stopping database.
+                await Stop(state.Dns?.Pid, "DNS server");
+                foreach (var rs in state.Regions.Values)
+                {
+                    await Stop(rs.LoadBalancer?.Pid, $"load balancer {rs.Name}");
+                    await Task.WhenAll(rs.Instances.Select(i => Stop(i.Pid, $"API {i.Id}")));
+                }
+            }
+            foreach (var r in o.Regions)
+            {
+                if (!Directory.Exists(paths.PgData(r.Name))) continue;
+                var cluster = env.Cluster(r.Name);
+                if (!cluster.IsRunning()) continue;
+                var pid = cluster.PostmasterPid()!.Value;
+                ResumeTree(pid); // a hung (SIGSTOP) server cannot shut down
+                try
+                {
+                    await cluster.StopAsync("fast", ct);
+                    stopped.Add($"PostgreSQL {r.Name} (pid {pid})");
+                }
+                catch (CommandFailedException e)
+                {
+                    Posix.Signal(pid, Posix.SIGKILL);
+                    problems.Add($"PostgreSQL {r.Name} (pid {pid}) did not stop cleanly, killed: {e.Message}");
+                }
+            }
+            if (state is not null && !purge)
+            {
+                foreach (var rs in state.Regions.Values)
+                {
+                    rs.PostmasterPid = null;
+                    rs.LoadBalancer = null;
+                    foreach (var i in rs.Instances) i.Pid = null;
+                }
+                state.Dns = null;
+                env.Store.Save(state);
+            }
+        }
+        if (purge)
+        {
+            Directory.Delete(paths.Root, recursive: true);
+        }
+        return new LabDownResult(state is not null, stopped, problems, purge);
+    }
+
+    /// <summary>Starts a lab daemon: this program with `lab serve ...` and the lab's state directory.</summary>
+    private int Spawn(IReadOnlyList<string> args, string logName)
+    {
+        var all = env.Self.PrefixArgs.Concat(args).Concat(["--state-dir", paths.Root]).ToList();
+        return DetachedProcess.Start(env.Self.Program, all, paths.Log(logName),
+            new Dictionary<string, string> { ["DOTNET_gcServer"] = "0", ["DOTNET_TieredPGO"] = "0" });
+    }
+
+    /// <summary>A pid is ours when it is alive and its command line names this lab's state directory.</summary>
+    private bool IsOurs(int? pid) => pid is { } p && Posix.IsAlive(p) && Posix.CommandLine(p).Contains(paths.Root, StringComparison.Ordinal);
+
+    internal static void ResumeTree(int pid)
+    {
+        foreach (var p in ProcessTree.Descendants(pid).Prepend(pid)) Posix.Signal(p, Posix.SIGCONT);
+    }
+
+    private async Task WaitUntilHealthyAsync(LabState state, TimeSpan timeout, CancellationToken ct)
+    {
+        var deadline = Stopwatch.StartNew();
+        string waitingFor = "";
+        var primaryName = state.PrimaryRegion!;
+        var primaryOptions = o.FindRegion(primaryName)!;
+        while (deadline.Elapsed < timeout)
+        {
+            waitingFor = await FirstUnhealthyAsync(state, primaryName, primaryOptions, ct) ?? "";
+            if (waitingFor.Length == 0) return;
+            Report($"waiting for {waitingFor}");
+            await Task.Delay(100, ct);
+        }
+        throw new LabException($"the lab did not become healthy within {timeout.TotalSeconds:0} s: still waiting for {waitingFor}. " +
+            $"Logs are in {paths.LogDirectory}; everything started so far is recorded in {paths.StateFile} (`regami-dr lab down` stops it).");
+    }
+
+    private async Task<string?> FirstUnhealthyAsync(LabState state, string primaryName, RegionOptions primaryOptions, CancellationToken ct)
+    {
+        foreach (var rs in state.Regions.Values)
+            foreach (var i in rs.Instances.Where(i => i.Pid is not null))
+            {
+                if (!Posix.IsAlive(i.Pid!.Value)) return $"API {i.Id} (process {i.Pid} exited; see {paths.Log("app-" + i.Id)})";
+                if (await StatusCodeAsync(i.Url + "/health", ct) != 200) return $"API {i.Id} at {i.Url}";
+            }
+        var primary = env.Cluster(primaryName);
+        var obs = await primary.ObserveAsync(o.Database.User, TimeSpan.FromSeconds(2), ct);
+        if (!obs.Reachable) return $"PostgreSQL {primaryName}: {obs.Error}";
+        if (obs.ReplicaState != "streaming") return "the standby to stream from the primary";
+        var lb = env.LoadBalancerUrl(primaryOptions) + o.HealthCheck.Path;
+        if (await StatusCodeAsync(lb, ct) != 200) return $"load balancer {primaryName} {lb}";
+        var answer = await DnsProbe.QueryAsync(o.Dns, ct);
+        if (answer != primaryOptions.Address) return $"DNS {o.Dns.FullName} to answer {primaryOptions.Address} (answers {answer ?? "nothing"})";
+        return null;
+    }
+
+    internal static async Task<int?> StatusCodeAsync(string url, CancellationToken ct)
+    {
+        try
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(TimeSpan.FromSeconds(1.5));
+            using var response = await Http.GetAsync(url, cts.Token);
+            return (int)response.StatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        {
+            if (ct.IsCancellationRequested) throw;
+            return null;
+        }
+    }
+
+    private LabException NotUp() => new($"no lab at {paths.Root}; start one with `regami-dr lab up`") { ExitCode = 1 };
+}

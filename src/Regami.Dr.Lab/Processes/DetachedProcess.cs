@@ -1,0 +1,51 @@
+using System.Diagnostics;
+
+namespace Regami.Dr.Lab.Processes;
+
+/// <summary>
+/// Starts long-lived lab processes (API instances, load balancers, DNS server) so that they
+/// outlive the command that started them: new session (setsid), stdin from /dev/null, output
+/// appended to a log file. Returns the pid, which the lab state records at once.
+/// </summary>
+public static class DetachedProcess
+{
+    public static int Start(string program, IReadOnlyList<string> args, string logFile, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
+        // `sh -c '... & echo $!'`: the background child is not a group leader, so setsid execs in
+        // place and $! is the pid of the real program.
+        var command = string.Join(' ', new[] { program }.Concat(args).Select(ShellQuote));
+        var script = $"setsid {command} </dev/null >>{ShellQuote(logFile)} 2>&1 & echo $!";
+        var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, UseShellExecute = false, WorkingDirectory = "/" };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(script);
+        if (environment is not null)
+            foreach (var (k, v) in environment) psi.Environment[k] = v;
+        using var sh = Process.Start(psi) ?? throw new InvalidOperationException("cannot start /bin/sh");
+        var output = sh.StandardOutput.ReadToEnd();
+        sh.WaitForExit();
+        if (!int.TryParse(output.Trim(), out var pid))
+            throw new InvalidOperationException($"could not start {program}: {output}");
+        return pid;
+    }
+
+    /// <summary>SIGTERM, wait up to <paramref name="grace"/>, then SIGKILL. True when it is gone.</summary>
+    public static async Task<bool> StopAsync(int pid, TimeSpan grace, CancellationToken ct)
+    {
+        if (!Posix.IsAlive(pid)) return true;
+        Posix.Signal(pid, Posix.SIGCONT); // a stopped (SIGSTOP) process cannot act on SIGTERM
+        Posix.Signal(pid, Posix.SIGTERM);
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < grace)
+        {
+            if (!Posix.IsAlive(pid)) return true;
+            await Task.Delay(50, ct);
+        }
+        Posix.Signal(pid, Posix.SIGKILL);
+        for (var i = 0; i < 40 && Posix.IsAlive(pid); i++) await Task.Delay(50, ct);
+        return !Posix.IsAlive(pid);
+    }
+
+    public static string ShellQuote(string s) =>
+        s.Length > 0 && s.All(c => char.IsLetterOrDigit(c) || "-_./=:,@".Contains(c)) ? s : $"'{s.Replace("'", "'\\''")}'";
+}

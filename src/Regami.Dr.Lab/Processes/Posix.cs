@@ -1,0 +1,45 @@
+using System.Runtime.InteropServices;
+
+namespace Regami.Dr.Lab.Processes;
+
+/// <summary>The few POSIX calls .NET does not expose: signals other than SIGKILL, and the effective uid.</summary>
+public static partial class Posix
+{
+    public const int SIGKILL = 9, SIGTERM = 15, SIGCONT = 18, SIGSTOP = 19, SIGINT = 2;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SysKill(int pid, int sig);
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    private static partial uint SysGetEuid();
+
+    public static bool IsRoot => SysGetEuid() == 0;
+
+    /// <summary>Sends a signal; false when the process does not exist (or is not ours).</summary>
+    public static bool Signal(int pid, int signal) => pid > 0 && SysKill(pid, signal) == 0;
+
+    public static bool Exists(int pid) => pid > 0 && (SysKill(pid, 0) == 0 || Marshal.GetLastPInvokeError() == 1 /* EPERM: exists, not ours */);
+
+    /// <summary>Process state letter from /proc (R, S, T = stopped, Z = zombie...), null when gone.</summary>
+    public static char? State(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var close = stat.LastIndexOf(')');
+            return close > 0 && close + 2 < stat.Length ? stat[close + 2] : null;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>Alive = exists and not a zombie.</summary>
+    public static bool IsAlive(int pid) => State(pid) is { } s && s != 'Z' && s != 'X';
+
+    public static string CommandLine(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim(); }
+        catch (IOException) { return ""; }
+        catch (UnauthorizedAccessException) { return ""; }
+    }
+}
