@@ -25,7 +25,14 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
     private readonly LabPaths paths = env.Paths;
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
 
-    private void Report(string message) => report?.Invoke(message);
+    private string? lastReport;
+
+    private void Report(string message)
+    {
+        if (message == lastReport) return; // progress, not a heartbeat: say each new thing once
+        lastReport = message;
+        report?.Invoke(message);
+    }
 
     public async Task<LabUpResult> UpAsync(ReplicationMode? mode, CancellationToken ct)
     {
@@ -49,16 +56,20 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
                 rs.PostgresPort = o.Ports.Postgres;
                 rs.DesiredInstances = r.IsPrimary ? o.Compute.ActiveInstances : o.Compute.StandbyInstances;
             }
-            PrepareDirectories();
-            LabJson.WriteAtomically(paths.ConfigFile, o);
-            env.Store.Save(state);
         }
         else if (mode is { } m && m != state.ReplicationMode)
         {
             throw new LabException($"the lab at {paths.Root} already runs {state.ReplicationMode.ToString().ToLowerInvariant()} replication; `regami-dr lab down --purge` first to recreate it in {m.ToString().ToLowerInvariant()} mode") { ExitCode = 2 };
         }
 
+        // Before anything is created: a busy address must not leave half a lab behind.
         CheckPortsFree(state);
+        if (fresh)
+        {
+            PrepareDirectories();
+            LabJson.WriteAtomically(paths.ConfigFile, o);
+            env.Store.Save(state);
+        }
 
         // Databases first: the primary, then its standby (cloned from it), in their recorded roles.
         var primaryName = state.PrimaryRegion ?? o.PrimaryRegion.Name;
@@ -87,6 +98,9 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
             }
             env.Store.Save(state);
         }
+        // DNS starts once the primary's load balancer answers healthy: its health checks then start
+        // green instead of counting failures while the instances boot (and needing N successes back).
+        await WaitUntilHealthyAsync(state, TimeSpan.FromSeconds(o.Timeouts.LabUpSeconds), includeDns: false, ct);
         if (IsOurs(state.Dns?.Pid)) found.Add($"DNS server (pid {state.Dns!.Pid})");
         else
         {
@@ -96,7 +110,7 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         }
         env.Store.Save(state);
 
-        await WaitUntilHealthyAsync(state, TimeSpan.FromSeconds(o.Timeouts.LabUpSeconds), ct);
+        await WaitUntilHealthyAsync(state, TimeSpan.FromSeconds(o.Timeouts.LabUpSeconds), includeDns: true, ct);
         return new LabUpResult(!fresh && started.Count == 0, found, started, sw.Elapsed);
     }
 
@@ -352,7 +366,7 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         foreach (var p in ProcessTree.Descendants(pid).Prepend(pid)) Posix.Signal(p, Posix.SIGCONT);
     }
 
-    private async Task WaitUntilHealthyAsync(LabState state, TimeSpan timeout, CancellationToken ct)
+    private async Task WaitUntilHealthyAsync(LabState state, TimeSpan timeout, bool includeDns, CancellationToken ct)
     {
         var deadline = Stopwatch.StartNew();
         string waitingFor = "";
@@ -360,7 +374,7 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         var primaryOptions = o.FindRegion(primaryName)!;
         while (deadline.Elapsed < timeout)
         {
-            waitingFor = await FirstUnhealthyAsync(state, primaryName, primaryOptions, ct) ?? "";
+            waitingFor = await FirstUnhealthyAsync(state, primaryName, primaryOptions, includeDns, ct) ?? "";
             if (waitingFor.Length == 0) return;
             Report($"waiting for {waitingFor}");
             await Task.Delay(100, ct);
@@ -369,7 +383,7 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
             $"Logs are in {paths.LogDirectory}; everything started so far is recorded in {paths.StateFile} (`regami-dr lab down` stops it).");
     }
 
-    private async Task<string?> FirstUnhealthyAsync(LabState state, string primaryName, RegionOptions primaryOptions, CancellationToken ct)
+    private async Task<string?> FirstUnhealthyAsync(LabState state, string primaryName, RegionOptions primaryOptions, bool includeDns, CancellationToken ct)
     {
         foreach (var rs in state.Regions.Values)
             foreach (var i in rs.Instances.Where(i => i.Pid is not null))
@@ -383,6 +397,11 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         if (obs.ReplicaState != "streaming") return "the standby to stream from the primary";
         var lb = env.LoadBalancerUrl(primaryOptions) + o.HealthCheck.Path;
         if (await StatusCodeAsync(lb, ct) != 200) return $"load balancer {primaryName} {lb}";
+        if (!includeDns) return null;
+        if (state.Dns is { } dns && !Posix.IsAlive(dns.Pid)) return $"DNS server (process {dns.Pid} exited; see {paths.Log("dns")})";
+        var dnsStatus = TryReadDnsStatus();
+        var primaryRecord = dnsStatus?.Records.FirstOrDefault(r => r.Region == primaryName);
+        if (primaryRecord is not { EffectiveHealthy: true }) return $"the DNS health check of {primaryName} to pass ({primaryRecord?.Explanation ?? "no status yet"})";
         var answer = await DnsProbe.QueryAsync(o.Dns, ct);
         if (answer != primaryOptions.Address) return $"DNS {o.Dns.FullName} to answer {primaryOptions.Address} (answers {answer ?? "nothing"})";
         return null;
@@ -402,6 +421,12 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
             if (ct.IsCancellationRequested) throw;
             return null;
         }
+    }
+
+    private Dns.DnsServerStatus? TryReadDnsStatus()
+    {
+        try { return Dns.DnsServerStatus.TryRead(paths.DnsStatusFile); }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException) { return null; }
     }
 
     private LabException NotUp() => new($"no lab at {paths.Root}; start one with `regami-dr lab up`") { ExitCode = 1 };

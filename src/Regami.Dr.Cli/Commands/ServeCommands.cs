@@ -23,7 +23,7 @@ public static class ServeCommands
             var r = env.Options.FindRegion(parse.GetValue(region)!) ?? throw new LabException("unknown region") { ExitCode = 2 };
             var url = env.InstanceUrl(r, parse.GetValue(instance));
             await Regami.Api.RegamiApiApp.RunAsync(
-                ["--urls", url, $"--Regami:Region={r.Name}", $"--Regami:ConnectionString={env.AppConnectionString(r)}", $"--Regami:Instance={parse.GetValue(instance)}"], ct);
+                ["--urls", url, $"--Regami:Region={r.Name}", $"--Regami:ConnectionString={env.AppConnectionString(r)}", $"--Regami:InstanceId={LabSupervisor.InstanceId(r.Name, parse.GetValue(instance))}"], ct);
             return ExitCodes.Ok;
         });
 

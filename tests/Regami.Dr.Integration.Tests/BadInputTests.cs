@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Sockets;
+using Regami.Dr.Integration.Tests.Infrastructure;
+
+namespace Regami.Dr.Integration.Tests;
+
+/// <summary>Bad input and a hostile environment: clear errors, exit codes of the contract, nothing half-done.</summary>
+public sealed class BadInputTests
+{
+    [Fact]
+    public async Task A_malformed_config_exits_2_naming_file_line_and_field()
+    {
+        var dir = TestLab.NewBaseDirectory();
+        var config = Path.Combine(dir, "bad.yaml");
+        File.WriteAllText(config, "dns:\n  port: 5353\nhealthCheck:\n  failureThreshold: 0\n");
+        var r = await Cli.RunAsync(["lab", "up", "--config", config, "--state-dir", Path.Combine(dir, "state")]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"{config}:4", r.StandardError);
+        Assert.Contains("healthCheck.failureThreshold", r.StandardError);
+        Assert.False(Directory.Exists(Path.Combine(dir, "state")), "nothing may be created for an invalid config");
+    }
+
+    [Fact]
+    public async Task An_unknown_config_key_exits_2_with_its_line()
+    {
+        var dir = TestLab.NewBaseDirectory();
+        var config = Path.Combine(dir, "bad.yaml");
+        File.WriteAllText(config, "dns:\n  port: 5353\n  tll: 3\n");
+        var r = await Cli.RunAsync(["status", "--config", config, "--state-dir", Path.Combine(dir, "state")]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"{config}:3", r.StandardError);
+        Assert.Contains("tll", r.StandardError);
+    }
+
+    [Fact]
+    public async Task Missing_postgres_binaries_exit_2_with_the_install_command()
+    {
+        var dir = TestLab.NewBaseDirectory();
+        var config = Path.Combine(dir, "lab.yaml");
+        File.WriteAllText(config, "database:\n  binDirectory: /nonexistent/pg/bin\n");
+        var r = await Cli.RunAsync(["lab", "up", "--config", config, "--state-dir", Path.Combine(dir, "state")]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("apt-get install -y postgresql", r.StandardError);
+    }
+
+    [Fact]
+    public async Task A_port_in_use_exits_2_naming_the_address_and_port()
+    {
+        var dir = TestLab.NewBaseDirectory();
+        var config = Path.Combine(dir, "lab.yaml");
+        File.WriteAllText(config, "regions:\n  - name: eu-west-3\n    role: primary\n    address: 127.0.24.2\n  - name: eu-central-1\n    role: standby\n    address: 127.0.24.3\ndns:\n  address: 127.0.24.1\n");
+        using var squatter = new TcpListener(IPAddress.Parse("127.0.24.2"), 5432);
+        squatter.Start();
+        var r = await Cli.RunAsync(["lab", "up", "--config", config, "--state-dir", Path.Combine(dir, "state")]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("127.0.24.2:5432", r.StandardError);
+        Assert.Contains("in use by pid", r.StandardError);
+        var down = await Cli.RunAsync(["lab", "down", "--purge", "--state-dir", Path.Combine(dir, "state")]);
+        Assert.Equal(0, down.ExitCode);
+    }
+
+    [Fact]
+    public async Task Lab_down_with_nothing_up_exits_0_with_a_message()
+    {
+        var dir = TestLab.NewBaseDirectory();
+        var r = await Cli.RunAsync(["lab", "down", "--state-dir", Path.Combine(dir, "nothing-here")]);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("Nothing to stop", r.StandardOutput);
+    }
+
+    [Fact]
+    public async Task An_unknown_fault_kind_is_a_usage_error()
+    {
+        var r = await Cli.RunAsync(["lab", "fault", "kill-everything"]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("kill-everything", r.StandardError);
+    }
+}
