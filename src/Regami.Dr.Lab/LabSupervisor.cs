@@ -259,11 +259,13 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
     }
 
     /// <summary>The instance list the region's load balancer routes to (it re-reads the file).</summary>
-    private void WriteInstancesFile(string region, RegionState rs) =>
-        LabJson.WriteAtomically(paths.InstancesFile(region), new
-        {
-            instances = rs.Instances.Where(i => i.Pid is not null).OrderBy(i => i.Id).Select(i => new { id = i.Id, url = i.Url }).ToList(),
-        });
+    private void WriteInstancesFile(string region, RegionState rs)
+    {
+        Directory.CreateDirectory(paths.RegionDirectory(region));
+        File.WriteAllText(paths.InstancesFile(region) + ".tmp", LoadBalancing.LoadBalancerInstancesFile.Serialize(
+            rs.Instances.Where(i => i.Pid is not null).OrderBy(i => i.Id).Select(i => new LoadBalancing.LoadBalancerInstance(i.Id, i.Url))));
+        File.Move(paths.InstancesFile(region) + ".tmp", paths.InstancesFile(region), overwrite: true);
+    }
 
     /// <summary>Sets a region's desired instance count and starts/stops instances to match.</summary>
     public async Task<(int Started, int Stopped)> ScaleAsync(string region, int desired, CancellationToken ct)

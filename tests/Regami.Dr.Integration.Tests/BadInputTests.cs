@@ -13,7 +13,7 @@ public sealed class BadInputTests
         var dir = TestLab.NewBaseDirectory();
         var config = Path.Combine(dir, "bad.yaml");
         File.WriteAllText(config, "dns:\n  port: 5353\nhealthCheck:\n  failureThreshold: 0\n");
-        var r = await Cli.RunAsync(["lab", "up", "--config", config, "--state-dir", Path.Combine(dir, "state")]);
+        var r = await CliProcess.RunAsync(["lab", "up", "--config", config, "--state-dir", Path.Combine(dir, "state")]);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains($"{config}:4", r.StandardError);
         Assert.Contains("healthCheck.failureThreshold", r.StandardError);
@@ -26,7 +26,7 @@ public sealed class BadInputTests
         var dir = TestLab.NewBaseDirectory();
         var config = Path.Combine(dir, "bad.yaml");
         File.WriteAllText(config, "dns:\n  port: 5353\n  tll: 3\n");
-        var r = await Cli.RunAsync(["status", "--config", config, "--state-dir", Path.Combine(dir, "state")]);
+        var r = await CliProcess.RunAsync(["status", "--config", config, "--state-dir", Path.Combine(dir, "state")]);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains($"{config}:3", r.StandardError);
         Assert.Contains("tll", r.StandardError);
@@ -38,7 +38,7 @@ public sealed class BadInputTests
         var dir = TestLab.NewBaseDirectory();
         var config = Path.Combine(dir, "lab.yaml");
         File.WriteAllText(config, "database:\n  binDirectory: /nonexistent/pg/bin\n");
-        var r = await Cli.RunAsync(["lab", "up", "--config", config, "--state-dir", Path.Combine(dir, "state")]);
+        var r = await CliProcess.RunAsync(["lab", "up", "--config", config, "--state-dir", Path.Combine(dir, "state")]);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("apt-get install -y postgresql", r.StandardError);
     }
@@ -51,11 +51,11 @@ public sealed class BadInputTests
         File.WriteAllText(config, "regions:\n  - name: eu-west-3\n    role: primary\n    address: 127.0.24.2\n  - name: eu-central-1\n    role: standby\n    address: 127.0.24.3\ndns:\n  address: 127.0.24.1\n");
         using var squatter = new TcpListener(IPAddress.Parse("127.0.24.2"), 5432);
         squatter.Start();
-        var r = await Cli.RunAsync(["lab", "up", "--config", config, "--state-dir", Path.Combine(dir, "state")]);
+        var r = await CliProcess.RunAsync(["lab", "up", "--config", config, "--state-dir", Path.Combine(dir, "state")]);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("127.0.24.2:5432", r.StandardError);
         Assert.Contains("in use by pid", r.StandardError);
-        var down = await Cli.RunAsync(["lab", "down", "--purge", "--state-dir", Path.Combine(dir, "state")]);
+        var down = await CliProcess.RunAsync(["lab", "down", "--purge", "--state-dir", Path.Combine(dir, "state")]);
         Assert.Equal(0, down.ExitCode);
     }
 
@@ -63,7 +63,7 @@ public sealed class BadInputTests
     public async Task Lab_down_with_nothing_up_exits_0_with_a_message()
     {
         var dir = TestLab.NewBaseDirectory();
-        var r = await Cli.RunAsync(["lab", "down", "--state-dir", Path.Combine(dir, "nothing-here")]);
+        var r = await CliProcess.RunAsync(["lab", "down", "--state-dir", Path.Combine(dir, "nothing-here")]);
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("Nothing to stop", r.StandardOutput);
     }
@@ -71,7 +71,7 @@ public sealed class BadInputTests
     [Fact]
     public async Task An_unknown_fault_kind_is_a_usage_error()
     {
-        var r = await Cli.RunAsync(["lab", "fault", "kill-everything"]);
+        var r = await CliProcess.RunAsync(["lab", "fault", "kill-everything"]);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("kill-everything", r.StandardError);
     }

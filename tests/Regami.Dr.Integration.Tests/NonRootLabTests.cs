@@ -24,7 +24,7 @@ public sealed class NonRootLabTests
         var baseDir = TestLab.NewBaseDirectory();
         // nobody cannot read a root-only checkout: give it its own copy of the program.
         var cliCopy = Path.Combine(baseDir, "cli");
-        CopyDirectory(Cli.CliDirectory, cliCopy);
+        CopyDirectory(CliProcess.CliDirectory, cliCopy);
         var home = Path.Combine(baseDir, "home");
         Directory.CreateDirectory(home);
         Run("chown", "-R", "nobody", baseDir);

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Regami.Dr.Core.Topology;
 
 namespace Regami.Dr.Core.Status;
@@ -11,9 +12,9 @@ public sealed record SystemStatus(
     IReadOnlyList<RegionStatus> Regions,
     TrafficStatus Traffic,
     ReplicationStatus Replication,
-    ControllerStatus? Controller = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ControllerStatus? Controller = null,
     DateTimeOffset? ObservedAt = null,
-    IReadOnlyList<string>? Problems = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Problems = null);
 
 public sealed record RegionStatus(
     string Name,

@@ -11,7 +11,7 @@ public sealed record CliResult(int ExitCode, string StandardOutput, string Stand
 }
 
 /// <summary>Runs the real `regami-dr` program (the CLI project's build output) as a separate process.</summary>
-public static class Cli
+public static class CliProcess
 {
     public static string RepoRoot { get; } = FindRepoRoot();
 

@@ -75,7 +75,7 @@ public sealed class TestLab : IAsyncDisposable
     }
 
     public Task<CliResult> RunAsync(IEnumerable<string> args, TimeSpan? timeout = null) =>
-        Cli.RunAsync(args.Concat(["--state-dir", StateDir, "--config", ConfigFile]), timeout, runAsUser, env, cliDll);
+        CliProcess.RunAsync(args.Concat(["--state-dir", StateDir, "--config", ConfigFile]), timeout, runAsUser, env, cliDll);
 
     public Task<CliResult> RunAsync(params string[] args) => RunAsync((IEnumerable<string>)args);
 

@@ -1,0 +1,95 @@
+using System.Net.Sockets;
+
+namespace Regami.Dr.Lab.Dns;
+
+/// <summary>One probe's outcome: passed or not, and what was seen, in words.</summary>
+public sealed record HealthProbeResult(bool Succeeded, string Reason, TimeSpan Duration);
+
+/// <summary>
+/// Probes one endpoint the way a Route 53 HTTP health check does: a GET on a new connection, passed
+/// when the status code is 2xx or 3xx (redirects are not followed) within the timeout.
+/// </summary>
+public sealed class HttpHealthProber
+{
+    private readonly HttpClient _http;
+    private readonly TimeSpan _timeout;
+    private readonly TimeProvider _timeProvider;
+
+    /// <param name="http">A client whose handler does not follow redirects and uses no proxy (see <see cref="CreateHttpClient"/>).</param>
+    public HttpHealthProber(string healthCheckId, Uri target, HttpClient http, TimeSpan timeout, TimeProvider timeProvider)
+    {
+        HealthCheckId = healthCheckId;
+        Target = target;
+        _http = http;
+        _timeout = timeout;
+        _timeProvider = timeProvider;
+    }
+
+    public string HealthCheckId { get; }
+
+    public Uri Target { get; }
+
+    /// <summary>A client fit for health checks: no redirects, no proxy (a lab on loopback must not go through
+    /// <c>http_proxy</c>), no connection reuse, no overall timeout (each probe has its own).</summary>
+    public static HttpClient CreateHttpClient() =>
+        new(new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseProxy = false,
+            PooledConnectionLifetime = TimeSpan.Zero,
+        })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+
+    /// <summary>Runs one probe. Never throws for endpoint trouble (that is a failed probe); throws only when
+    /// <paramref name="cancellationToken"/> is cancelled.</summary>
+    public async Task<HealthProbeResult> ProbeAsync(CancellationToken cancellationToken)
+    {
+        var started = _timeProvider.GetTimestamp();
+        using var timeout = new CancellationTokenSource(_timeout, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, Target);
+            // Route 53 checks open a connection per check: a reused keep-alive connection would hide a
+            // listener that no longer accepts new ones.
+            request.Headers.ConnectionClose = true;
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
+            var code = (int)response.StatusCode;
+            var elapsed = _timeProvider.GetElapsedTime(started);
+            return new HealthProbeResult(
+                Succeeded: code is >= 200 and < 400,
+                Reason: $"HTTP {code} {response.ReasonPhrase} in {elapsed.TotalMilliseconds:0} ms",
+                Duration: elapsed);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            var elapsed = _timeProvider.GetElapsedTime(started);
+            return new HealthProbeResult(false, $"timed out after {_timeout.TotalMilliseconds:0} ms", elapsed);
+        }
+        catch (HttpRequestException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new HealthProbeResult(false, Describe(e), _timeProvider.GetElapsedTime(started));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new HealthProbeResult(false, $"{e.GetType().Name}: {e.Message}", _timeProvider.GetElapsedTime(started));
+        }
+    }
+
+    private string Describe(HttpRequestException e)
+    {
+        var endpoint = $"{Target.Host}:{Target.Port}";
+        if (e.InnerException is SocketException s)
+            return s.SocketErrorCode switch
+            {
+                SocketError.ConnectionRefused => $"connection refused ({endpoint})",
+                SocketError.TimedOut => $"connect timed out ({endpoint})",
+                SocketError.ConnectionReset => $"connection reset ({endpoint})",
+                SocketError.HostUnreachable or SocketError.NetworkUnreachable => $"unreachable ({endpoint})",
+                _ => $"{s.SocketErrorCode}: {s.Message} ({endpoint})",
+            };
+        return $"{e.HttpRequestError}: {e.Message} ({endpoint})";
+    }
+}
