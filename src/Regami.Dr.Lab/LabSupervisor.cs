@@ -302,18 +302,15 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
             async Task Stop(int? pid, string what)
             {
                 if (!IsOurs(pid)) return;
-                if (await DetachedProcess.StopAsync(pid!.Value, grace, ct)) stopped.Add($"{what} (pid {pid})");
-                else problems.Add($"{what} (pid {pid}) did not stop");
+                var gone = await DetachedProcess.StopAsync(pid!.Value, grace, ct);
+                lock (stopped) (gone ? stopped : problems).Add(gone ? $"{what} (pid {pid})" : $"{what} (pid {pid}) did not stop");
             }
             if (state is not null)
             {
                 // Traffic first, then compute, then the databases: nothing serves from a stopping database.
                 await Stop(state.Dns?.Pid, "DNS server");
-                foreach (var rs in state.Regions.Values)
-                {
-                    await Stop(rs.LoadBalancer?.Pid, $"load balancer {rs.Name}");
-                    await Task.WhenAll(rs.Instances.Select(i => Stop(i.Pid, $"API {i.Id}")));
-                }
+                await Task.WhenAll(state.Regions.Values.Select(rs => Stop(rs.LoadBalancer?.Pid, $"load balancer {rs.Name}")));
+                await Task.WhenAll(state.Regions.Values.SelectMany(rs => rs.Instances).Select(i => Stop(i.Pid, $"API {i.Id}")));
             }
             foreach (var r in o.Regions)
             {

@@ -100,7 +100,8 @@ public static class LabOptionsLoader
         if (o.Dns.TtlSeconds is < 0 or > 86400) Fail("dns.ttlSeconds", "must be between 0 and 86400");
         if (o.HealthCheck.IntervalSeconds is <= 0 or > 600) Fail("healthCheck.intervalSeconds", "must be > 0 and ≤ 600");
         if (o.HealthCheck.FailureThreshold is < 1 or > 10) Fail("healthCheck.failureThreshold", "must be between 1 and 10 (as Route 53)");
-        if (o.HealthCheck.TimeoutSeconds <= 0) Fail("healthCheck.timeoutSeconds", "must be > 0");
+        if (o.HealthCheck.TimeoutSeconds <= 0 || o.HealthCheck.TimeoutSeconds > o.HealthCheck.IntervalSeconds)
+            Fail("healthCheck.timeoutSeconds", $"must be > 0 and ≤ healthCheck.intervalSeconds ({o.HealthCheck.IntervalSeconds}): a probe may not overlap the next one");
         if (!o.HealthCheck.Path.StartsWith('/')) Fail("healthCheck.path", "must start with /");
         if (string.IsNullOrWhiteSpace(o.Database.Name)) Fail("database.name", "is required");
         if (o.Timeouts.LabUpSeconds <= 0) Fail("timeouts.labUpSeconds", "must be > 0");

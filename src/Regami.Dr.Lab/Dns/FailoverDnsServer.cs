@@ -119,6 +119,8 @@ public sealed class FailoverDnsServer
                 _recordSet.Primary.Region, _recordSet.Primary.Address, _recordSet.Secondary.Region, _recordSet.Secondary.Address,
                 _recordSet.TtlSeconds, _options.HealthCheck.RequestInterval.TotalMilliseconds, _options.HealthCheck.FailureThreshold,
                 _options.HealthCheck.Timeout.TotalMilliseconds, RoutingControlsFile.Describe(_routingControls));
+            // Replace a previous run's "stopped" status at once, before the first probes return.
+            Publish("running", CurrentAnswer());
         }
 
         public async Task RunUntilCancelledAsync(CancellationToken cancellationToken)
@@ -138,7 +140,14 @@ public sealed class FailoverDnsServer
             }
             finally
             {
-                _dns.Stop();
+                try
+                {
+                    _dns.Stop();
+                }
+                catch (Exception e)
+                {
+                    CountError("stopping the DNS transports failed", e);
+                }
                 _http.Dispose();
                 Publish("stopped", CurrentAnswer());
                 Log.LogInformation("DNS server on {Endpoint} stopped after answering {Queries} queries", _options.ListenEndPoint, Interlocked.Read(ref _queries));
