@@ -12,6 +12,8 @@ var root = new RootCommand("regami-dr — disaster recovery for a two-region web
 };
 root.Subcommands.Add(LabCommand.Create(g));
 root.Subcommands.Add(StatusCommand.Create(g));
+foreach (var c in RunbookCommands.Create(g)) root.Subcommands.Add(c);
+root.Subcommands.Add(AuditCommand.Create(g));
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

@@ -54,7 +54,8 @@ public sealed class LabStatusReader(LabEnvironment env)
             }
 
             var recorded = rs?.Role ?? (ro.IsPrimary ? RegionRole.Primary : RegionRole.Standby);
-            var role = !obs.Reachable ? RegionRole.Down
+            var role = recorded == RegionRole.Fenced && !writable ? RegionRole.Fenced
+                : !obs.Reachable ? RegionRole.Down
                 : writable ? RegionRole.Primary
                 : obs.InRecovery ? RegionRole.Standby
                 : recorded == RegionRole.Fenced ? RegionRole.Fenced

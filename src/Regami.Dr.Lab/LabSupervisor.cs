@@ -187,6 +187,12 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         List<string> found, List<string> started, CancellationToken ct)
     {
         var rs = state.Region(region);
+        if (rs.Role == RegionRole.Fenced && !cluster.IsRunning())
+        {
+            // Starting a fenced former primary would make a second writable primary.
+            found.Add($"PostgreSQL {region} is fenced (failed over away from); `regami-dr failback` rebuilds it as a replica");
+            return;
+        }
         if (cluster.IsRunning())
         {
             found.Add($"PostgreSQL {region} {cluster.Address}:{cluster.Port} (pid {cluster.PostmasterPid()})");
@@ -228,8 +234,10 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
     /// </summary>
     private async Task ApplyReplicationModeAsync(PostgresCluster primary, LabState state, CancellationToken ct)
     {
-        var standby = state.Regions.Values.First(r => r.Role != RegionRole.Primary).Name;
-        var value = state.ReplicationMode == ReplicationMode.Sync ? $"\"{standby}\"" : "";
+        // With no standby (after a failover, before failback) the primary runs async: naming a
+        // standby that is not there would make every commit wait forever.
+        var standby = state.Regions.Values.FirstOrDefault(r => r.Role == RegionRole.Standby)?.Name;
+        var value = state.ReplicationMode == ReplicationMode.Sync && standby is not null ? $"\"{standby}\"" : "";
         await primary.ExecuteAsync("postgres", o.Database.User, $"ALTER SYSTEM SET synchronous_standby_names = '{value.Replace("'", "''")}'", ct);
         await primary.ExecuteAsync("postgres", o.Database.User, "SELECT pg_reload_conf()", ct);
     }
@@ -393,7 +401,7 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         var primary = env.Cluster(primaryName);
         var obs = await primary.ObserveAsync(o.Database.User, TimeSpan.FromSeconds(2), ct);
         if (!obs.Reachable) return $"PostgreSQL {primaryName}: {obs.Error}";
-        if (obs.ReplicaState != "streaming") return "the standby to stream from the primary";
+        if (state.Regions.Values.Any(r => r.Role == RegionRole.Standby) && obs.ReplicaState != "streaming") return "the standby to stream from the primary";
         var lb = env.LoadBalancerUrl(primaryOptions) + o.HealthCheck.Path;
         if (await StatusCodeAsync(lb, ct) != 200) return $"load balancer {primaryName} {lb}";
         if (!includeDns) return null;

@@ -74,8 +74,12 @@ public sealed class TestLab : IAsyncDisposable
         return lab;
     }
 
-    public Task<CliResult> RunAsync(IEnumerable<string> args, TimeSpan? timeout = null) =>
-        CliProcess.RunAsync(args.Concat(["--state-dir", StateDir, "--config", ConfigFile]), timeout, runAsUser, env, cliDll);
+    public Task<CliResult> RunAsync(IEnumerable<string> args, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? env = null)
+    {
+        var merged = new Dictionary<string, string>(this.env ?? new Dictionary<string, string>());
+        foreach (var (k, v) in env ?? new Dictionary<string, string>()) merged[k] = v;
+        return CliProcess.RunAsync(args.Concat(["--state-dir", StateDir, "--config", ConfigFile]), timeout, runAsUser, merged, cliDll);
+    }
 
     public Task<CliResult> RunAsync(params string[] args) => RunAsync((IEnumerable<string>)args);
 

@@ -1,0 +1,56 @@
+namespace Regami.Dr.Core.Ports;
+
+/// <summary>A region's database as the orchestrator sees it.</summary>
+/// <param name="Running">The server process exists (it may still be hung).</param>
+/// <param name="ReplicaLagBytes">On a primary: how far its standby's replay is behind, when one is connected.</param>
+public sealed record DatabaseObservation(
+    string Region,
+    bool Reachable,
+    bool Running,
+    bool InRecovery,
+    bool Writable,
+    string? Lsn,
+    long? ReplicaLagBytes,
+    double? ReplicaLagSeconds,
+    bool? ReplicaStreaming,
+    string? Error)
+{
+    public bool IsReplica => Reachable && InRecovery;
+}
+
+public enum RebuildPath { AlreadyStandby, Rewind, Reclone }
+
+public sealed record RebuildOutcome(RebuildPath Path, TimeSpan Duration, string Detail);
+
+/// <summary>
+/// The database capability of a provider (lab: PostgreSQL with pg_promote / pg_rewind; AWS: RDS).
+/// Every method is idempotent where it can be and says what it did in a sentence.
+/// </summary>
+public interface IDatabasePort
+{
+    Task<DatabaseObservation> ObserveAsync(string region, CancellationToken ct);
+
+    /// <summary>Promote a replica and wait until it accepts writes.</summary>
+    Task<string> PromoteAsync(string region, CancellationToken ct);
+
+    /// <summary>After this the region's database accepts no writes from anyone (lab: stopped; killed if it would not stop).</summary>
+    Task<string> FenceAsync(string region, CancellationToken ct);
+
+    /// <summary>Planned: the primary refuses new writes and ends open sessions; returns its WAL position.</summary>
+    Task<string> StopWritesAsync(string region, CancellationToken ct);
+
+    Task WaitUntilReplayedAsync(string standbyRegion, string lsn, TimeSpan timeout, CancellationToken ct);
+
+    /// <summary>The last checkpoint of a stopped server (what its standby must have replayed).</summary>
+    Task<string> LastCheckpointAsync(string region, CancellationToken ct);
+
+    /// <summary>Make a stopped former primary a replica of <paramref name="primaryRegion"/> (rewind, else re-clone when allowed). Does not start it.</summary>
+    Task<RebuildOutcome> RebuildAsReplicaAsync(string region, string primaryRegion, bool allowReclone, CancellationToken ct);
+
+    Task<string> StartAsync(string region, CancellationToken ct);
+
+    Task WaitUntilCaughtUpAsync(string primaryRegion, string standbyRegion, long maxLagBytes, TimeSpan timeout, CancellationToken ct);
+
+    /// <summary>Sync replication names <paramref name="standbyRegion"/> on the primary; null = async.</summary>
+    Task SetSynchronousStandbyAsync(string primaryRegion, string? standbyRegion, CancellationToken ct);
+}

@@ -1,0 +1,30 @@
+using Regami.Dr.Core.Topology;
+
+namespace Regami.Dr.Core.Ports;
+
+/// <summary>The recorded roles of the regions: what the orchestrator believes, kept across runs.</summary>
+public sealed record TopologySnapshot(
+    IReadOnlyList<string> Regions,
+    IReadOnlyDictionary<string, RegionRole> Roles,
+    ReplicationMode ReplicationMode,
+    string HomeRegion)
+{
+    public string? Primary => Roles.FirstOrDefault(kv => kv.Value == RegionRole.Primary).Key;
+    public string? Standby => Roles.FirstOrDefault(kv => kv.Value == RegionRole.Standby).Key;
+    public IEnumerable<string> Others(string region) => Regions.Where(r => r != region);
+}
+
+public interface ITopologyPort
+{
+    Task<TopologySnapshot> GetAsync(CancellationToken ct);
+    Task SetRoleAsync(string region, RegionRole role, CancellationToken ct);
+}
+
+/// <summary>A replication lag measured while the primary could still be asked: the RPO guard's input when it is gone.</summary>
+public sealed record LagSample(DateTimeOffset At, string Primary, string Standby, long? Bytes, double? Seconds);
+
+public interface ILagMemory
+{
+    Task RememberAsync(LagSample sample, CancellationToken ct);
+    Task<LagSample?> LastAsync(CancellationToken ct);
+}

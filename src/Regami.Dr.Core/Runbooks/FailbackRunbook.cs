@@ -1,0 +1,21 @@
+namespace Regami.Dr.Core.Runbooks;
+
+/// <summary>
+/// After a failover: rebuild the old primary as a replica of the new one (pg_rewind, a fresh
+/// clone only when rewind is impossible), wait until it has caught up, then switch over back
+/// with zero data loss. At the end the roles are as before the failover.
+/// </summary>
+public static class FailbackRunbook
+{
+    public const string Kind = "failback";
+
+    /// <param name="home">The region to fail back to (the former primary, now fenced).</param>
+    /// <param name="current">The region that is primary now.</param>
+    public static Runbook Build(string home, string current, DrPorts ports, FailoverPolicy policy) =>
+        new(Kind, new Dictionary<string, string> { ["to"] = home, ["from"] = current },
+        [
+            .. SwitchoverRunbook.RejoinAsStandby(home, current, allowReclone: true, ports, policy),
+            .. SwitchoverRunbook.Steps(current, home, ports, policy)
+                .Select(s => s.Name is "rebuild-as-standby" or "start-standby" or "wait-caught-up" or "restore-routing" ? s with { Name = "back-" + s.Name } : s),
+        ]);
+}

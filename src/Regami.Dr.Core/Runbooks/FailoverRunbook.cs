@@ -1,0 +1,208 @@
+using Regami.Dr.Core.Ports;
+using Regami.Dr.Core.Topology;
+
+namespace Regami.Dr.Core.Runbooks;
+
+/// <summary>
+/// Unplanned failover: the standby takes over from a primary that is (or may be) gone.
+/// Order is the safety argument: the old primary is fenced (no traffic, no compute, database
+/// stopped) before the standby is promoted, and the "one writer" assertion holds before
+/// traffic is routed to the new primary — so two writable primaries never serve.
+/// </summary>
+public static class FailoverRunbook
+{
+    public const string Kind = "failover";
+
+    public static Runbook Build(string from, string to, bool force, DrPorts ports, FailoverPolicy policy)
+    {
+        var p = new Dictionary<string, string> { ["from"] = from, ["to"] = to, ["force"] = force ? "true" : "false" };
+        return new Runbook(Kind, p, [
+            CheckTarget(to, ports),
+            RpoGuard(from, to, force, ports, policy),
+            .. FenceSteps(from, ports),
+            Promote(to, ports, policy),
+            ScaleUp(to, ports, policy),
+            AssertSingleWriter(to, ports),
+            RouteTraffic(to, ports),
+            VerifyPublicWrite(to, ports),
+        ]);
+    }
+
+    internal static RunbookStep CheckTarget(string to, DrPorts ports) => new()
+    {
+        Name = "check-target",
+        Description = $"check that {to}'s database is reachable and is a replica (or already promoted)",
+        Region = to,
+        Options = new StepOptions(TimeSpan.FromSeconds(15)),
+        Execute = async (ctx, ct) =>
+        {
+            var db = await ports.Database.ObserveAsync(to, ct);
+            if (!db.Reachable) throw new GuardRefusedException("target-reachable", $"the target database {to} is unreachable ({db.Error}); nothing was changed");
+            return db.InRecovery ? $"{to} is a reachable replica at {db.Lsn}" : $"{to} already accepts writes (promoted earlier)";
+        },
+    };
+
+    internal static RunbookStep RpoGuard(string from, string to, bool force, DrPorts ports, FailoverPolicy policy) => new()
+    {
+        Name = "rpo-guard",
+        Description = $"last known replica lag of {to} ≤ {policy.MaxLagOnFailover.TotalSeconds:0} s and ≤ {policy.MaxLagBytesOnFailover / 1024 / 1024} MiB (the RPO guard)",
+        Region = to,
+        Options = new StepOptions(TimeSpan.FromSeconds(15)),
+        AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(to, ct)) is { Reachable: true, InRecovery: false } ? $"{to} is already promoted" : null,
+        Execute = async (ctx, ct) =>
+        {
+            var sample = await LastKnownLagAsync(from, to, ports, ctx.Time, ct);
+            var verdict = RpoGuardDecision.Evaluate(sample, ctx.Time.GetUtcNow(), policy);
+            if (verdict.Pass) return verdict.Reason;
+            if (force) return $"forced past the RPO guard: {verdict.Reason}";
+            throw new GuardRefusedException("rpo", $"{verdict.Reason}; refusing to fail over (acknowledged writes could be lost). Re-run with --force to accept that loss.");
+        },
+    };
+
+    /// <summary>The lag now when the primary answers (and remember it); otherwise the last remembered sample.</summary>
+    internal static async Task<LagSample?> LastKnownLagAsync(string from, string to, DrPorts ports, TimeProvider time, CancellationToken ct)
+    {
+        var primary = await ports.Database.ObserveAsync(from, ct);
+        if (primary is { Reachable: true, InRecovery: false } && primary.ReplicaLagBytes is not null)
+        {
+            var seconds = primary.ReplicaLagBytes == 0 ? 0 : primary.ReplicaLagSeconds;
+            var sample = new LagSample(time.GetUtcNow(), from, to, primary.ReplicaLagBytes, seconds);
+            await ports.Lag.RememberAsync(sample, ct);
+            return sample;
+        }
+        return await ports.Lag.LastAsync(ct);
+    }
+
+    internal static IEnumerable<RunbookStep> FenceSteps(string from, DrPorts ports)
+    {
+        yield return new RunbookStep
+        {
+            Name = "fence-traffic",
+            Description = $"routing control off for {from}: the public name stops sending clients there",
+            Region = from,
+            Options = new StepOptions(TimeSpan.FromSeconds(10), 2, TimeSpan.FromMilliseconds(500)),
+            AlreadyDone = async (ctx, ct) => (await ports.Traffic.GetRoutingControlsAsync(ct)).GetValueOrDefault(from, true) ? null : "routing control already off",
+            Execute = async (ctx, ct) =>
+            {
+                await ports.Traffic.SetRoutingControlAsync(from, false, ct);
+                return $"routing control of {from} is off";
+            },
+        };
+        yield return new RunbookStep
+        {
+            Name = "fence-compute",
+            Description = $"scale {from}'s compute to 0",
+            Region = from,
+            Options = new StepOptions(TimeSpan.FromSeconds(30), 1),
+            AlreadyDone = async (ctx, ct) => (await ports.Compute.ObserveAsync(from, ct)) is { Desired: 0, Running: 0 } ? "no instances run there" : null,
+            Execute = (ctx, ct) => ports.Compute.ScaleAsync(from, 0, ct),
+        };
+        yield return new RunbookStep
+        {
+            Name = "fence-database",
+            Description = $"make {from}'s database accept no writes (stop it; kill it if it will not stop)",
+            Region = from,
+            Options = new StepOptions(TimeSpan.FromSeconds(45), 1),
+            AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(from, ct)) is { Running: false } ? "the database is not running" : null,
+            Execute = async (ctx, ct) =>
+            {
+                var what = await ports.Database.FenceAsync(from, ct);
+                await ports.Topology.SetRoleAsync(from, RegionRole.Fenced, ct);
+                return what;
+            },
+            Verify = async (ctx, ct) => (await ports.Database.ObserveAsync(from, ct)) is { Writable: true } ? $"{from} still accepts writes" : null,
+        };
+    }
+
+    internal static RunbookStep Promote(string to, DrPorts ports, FailoverPolicy policy) => new()
+    {
+        Name = "promote-standby",
+        Description = $"promote {to}'s database (pg_promote) and wait until it accepts writes",
+        Region = to,
+        Options = new StepOptions(policy.PromoteTimeout),
+        AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(to, ct)) is { Writable: true } ? $"{to} already accepts writes" : null,
+        Execute = async (ctx, ct) =>
+        {
+            var what = await ports.Database.PromoteAsync(to, ct);
+            await ports.Topology.SetRoleAsync(to, RegionRole.Primary, ct);
+            return what;
+        },
+        Verify = async (ctx, ct) => (await ports.Database.ObserveAsync(to, ct)) is { Writable: true } ? null : $"{to} does not accept writes",
+    };
+
+    internal static RunbookStep ScaleUp(string to, DrPorts ports, FailoverPolicy policy) => new()
+    {
+        Name = "scale-compute",
+        Description = $"scale {to}'s compute to {ports.Compute.ActiveInstances} and wait until its load balancer is healthy",
+        Region = to,
+        Options = new StepOptions(policy.ComputeTimeout),
+        AlreadyDone = async (ctx, ct) => (await ports.Compute.ObserveAsync(to, ct)) is { } c && c.Healthy >= ports.Compute.ActiveInstances && c.LoadBalancerHealthy
+            ? $"{c.Healthy} healthy instances already" : null,
+        Execute = async (ctx, ct) =>
+        {
+            var what = await ports.Compute.ScaleAsync(to, ports.Compute.ActiveInstances, ct);
+            var c = await Wait.UntilAsync(() => ports.Compute.ObserveAsync(to, ct), c => c.Healthy >= ports.Compute.ActiveInstances && c.LoadBalancerHealthy, ctx.Time, ct);
+            return $"{what}; {c.Healthy} healthy, load balancer healthy";
+        },
+    };
+
+    /// <summary>Route 53 ARC's safety rule in spirit: exactly one database accepts writes, and it is where traffic goes.</summary>
+    internal static RunbookStep AssertSingleWriter(string to, DrPorts ports) => new()
+    {
+        Name = "assert-single-writer",
+        Description = $"safety rule: exactly one region's database accepts writes, and it is {to}",
+        Options = new StepOptions(TimeSpan.FromSeconds(15)),
+        Execute = async (ctx, ct) =>
+        {
+            var topology = await ports.Topology.GetAsync(ct);
+            var observed = await Task.WhenAll(topology.Regions.Select(r => ports.Database.ObserveAsync(r, ct)));
+            var writers = observed.Where(o => o.Writable).Select(o => o.Region).ToList();
+            if (writers.Count == 1 && writers[0] == to) return $"only {to} accepts writes";
+            throw new GuardRefusedException("single-writer", $"refusing to route traffic: writable databases are [{string.Join(", ", writers)}], expected only {to}");
+        },
+    };
+
+    internal static RunbookStep RouteTraffic(string to, DrPorts ports) => new()
+    {
+        Name = "route-traffic",
+        Description = $"routing control on for {to}",
+        Region = to,
+        Options = new StepOptions(TimeSpan.FromSeconds(10), 2, TimeSpan.FromMilliseconds(500)),
+        AlreadyDone = async (ctx, ct) => (await ports.Traffic.GetRoutingControlsAsync(ct)).GetValueOrDefault(to, true) ? "routing control already on" : null,
+        Execute = async (ctx, ct) =>
+        {
+            await ports.Traffic.SetRoutingControlAsync(to, true, ct);
+            return $"routing control of {to} is on";
+        },
+    };
+
+    internal static RunbookStep VerifyPublicWrite(string to, DrPorts ports) => new()
+    {
+        Name = "verify-public-write",
+        Description = $"wait until the public name resolves to {to}, then write a record through it",
+        Region = to,
+        Options = new StepOptions(ports.Traffic.WorstCaseSwitchTime + TimeSpan.FromSeconds(20)),
+        Execute = async (ctx, ct) =>
+        {
+            var started = ctx.Time.GetTimestamp();
+            await Wait.UntilAsync(() => ports.Traffic.ResolveActiveRegionAsync(ct), r => r == to, ctx.Time, ct);
+            var resolvedAfter = ctx.Time.GetElapsedTime(started);
+            var write = await Wait.UntilAsync(() => ports.Traffic.WriteThroughPublicNameAsync($"runbook {ctx.RunId}", ct), w => w.Succeeded, ctx.Time, ct);
+            return $"the public name answered {to} after {resolvedAfter.TotalSeconds:0.0} s; {write.Detail}";
+        },
+    };
+}
+
+/// <summary>Waits on a condition with a short poll, never a fixed sleep; the step's timeout bounds it.</summary>
+public static class Wait
+{
+    public static async Task<T> UntilAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeProvider time, CancellationToken ct, TimeSpan? poll = null)
+    {
+        while (true)
+        {
+            var value = await probe();
+            if (done(value)) return value;
+            await Task.Delay(poll ?? TimeSpan.FromMilliseconds(100), time, ct);
+        }
+    }
+}

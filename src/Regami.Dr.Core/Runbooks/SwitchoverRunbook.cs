@@ -1,0 +1,186 @@
+using Regami.Dr.Core.Ports;
+using Regami.Dr.Core.Topology;
+
+namespace Regami.Dr.Core.Runbooks;
+
+/// <summary>
+/// Planned switchover with zero data loss, even with async replication: the primary stops
+/// taking writes, the standby replays everything up to the primary's clean shutdown
+/// checkpoint, and only then is promoted. The old primary becomes a standby of the new one.
+/// </summary>
+public static class SwitchoverRunbook
+{
+    public const string Kind = "switchover";
+
+    public static Runbook Build(string from, string to, DrPorts ports, FailoverPolicy policy) =>
+        new(Kind, new Dictionary<string, string> { ["from"] = from, ["to"] = to }, Steps(from, to, ports, policy).ToList());
+
+    /// <summary>The steps, shared with failback (which is a rebuild followed by a switchover back).</summary>
+    public static IEnumerable<RunbookStep> Steps(string from, string to, DrPorts ports, FailoverPolicy policy)
+    {
+        yield return new RunbookStep
+        {
+            Name = "check-replica",
+            Description = $"check that {to} streams from {from}",
+            Region = to,
+            Options = new StepOptions(TimeSpan.FromSeconds(15)),
+            AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(to, ct)) is { Writable: true } ? $"{to} already accepts writes" : null,
+            Execute = async (ctx, ct) =>
+            {
+                var target = await ports.Database.ObserveAsync(to, ct);
+                if (!target.IsReplica) throw new GuardRefusedException("target-replica", $"{to} is not a reachable replica ({target.Error ?? "not in recovery"}); nothing was changed");
+                var primary = await ports.Database.ObserveAsync(from, ct);
+                if (!primary.Reachable) throw new GuardRefusedException("primary-reachable", $"{from} is unreachable ({primary.Error}); a switchover needs both regions — use `failover` for an outage");
+                if (primary.ReplicaStreaming != true) throw new GuardRefusedException("streaming", $"{to} is not streaming from {from}; nothing was changed");
+                return $"{to} streams from {from}, {primary.ReplicaLagBytes ?? 0} bytes behind";
+            },
+        };
+        yield return new RunbookStep
+        {
+            Name = "prewarm-compute",
+            Description = $"start {to}'s compute before writes stop (shortens the unavailability window)",
+            Region = to,
+            Options = new StepOptions(policy.ComputeTimeout),
+            AlreadyDone = async (ctx, ct) => (await ports.Compute.ObserveAsync(to, ct)) is { } c && c.Running >= ports.Compute.ActiveInstances ? $"{c.Running} instances already run" : null,
+            Execute = async (ctx, ct) =>
+            {
+                var what = await ports.Compute.ScaleAsync(to, ports.Compute.ActiveInstances, ct);
+                await Wait.UntilAsync(() => ports.Compute.ObserveAsync(to, ct), c => c.Healthy >= ports.Compute.ActiveInstances, ctx.Time, ct);
+                return what;
+            },
+        };
+        yield return new RunbookStep
+        {
+            Name = "stop-writes",
+            Description = $"{from} refuses new writes and ends open sessions (write unavailability starts)",
+            Region = from,
+            Options = new StepOptions(TimeSpan.FromSeconds(20)),
+            AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(from, ct)) is { Writable: false } ? $"{from} accepts no writes" : null,
+            Execute = async (ctx, ct) =>
+            {
+                var lsn = await ports.Database.StopWritesAsync(from, ct);
+                return $"{from} is read-only at {lsn}";
+            },
+        };
+        yield return new RunbookStep
+        {
+            Name = "stop-old-primary",
+            Description = $"shut {from} down cleanly (its last WAL and shutdown checkpoint go to {to})",
+            Region = from,
+            Options = new StepOptions(TimeSpan.FromSeconds(45)),
+            AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(from, ct)) is { Running: false } ? $"{from} is stopped" : null,
+            Execute = async (ctx, ct) =>
+            {
+                var what = await ports.Database.FenceAsync(from, ct);
+                await ports.Topology.SetRoleAsync(from, RegionRole.Fenced, ct);
+                return what;
+            },
+        };
+        yield return new RunbookStep
+        {
+            Name = "wait-replayed",
+            Description = $"wait until {to} has replayed {from}'s shutdown checkpoint (nothing acknowledged is missing)",
+            Region = to,
+            Options = new StepOptions(policy.CatchUpTimeout),
+            AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(to, ct)) is { Writable: true } ? $"{to} already accepts writes" : null,
+            Execute = async (ctx, ct) =>
+            {
+                var checkpoint = await ports.Database.LastCheckpointAsync(from, ct);
+                await ports.Database.WaitUntilReplayedAsync(to, checkpoint, policy.CatchUpTimeout, ct);
+                return $"{to} replayed past {from}'s shutdown checkpoint {checkpoint}";
+            },
+        };
+        yield return FailoverRunbook.Promote(to, ports, policy);
+        yield return new RunbookStep
+        {
+            Name = "move-traffic",
+            Description = $"routing control off for {from}, on for {to}",
+            Options = new StepOptions(TimeSpan.FromSeconds(10), 2, TimeSpan.FromMilliseconds(500)),
+            AlreadyDone = async (ctx, ct) => await ports.Traffic.GetRoutingControlsAsync(ct) is { } rc && !rc.GetValueOrDefault(from, true) && rc.GetValueOrDefault(to, true) ? "routing controls already set" : null,
+            Execute = async (ctx, ct) =>
+            {
+                await ports.Traffic.SetRoutingControlAsync(to, true, ct);
+                await ports.Traffic.SetRoutingControlAsync(from, false, ct);
+                return $"traffic may go to {to} only";
+            },
+        };
+        yield return FailoverRunbook.VerifyPublicWrite(to, ports);
+        yield return new RunbookStep
+        {
+            Name = "scale-down-old",
+            Description = $"scale {from}'s compute to the standby count ({ports.Compute.StandbyInstances})",
+            Region = from,
+            Options = new StepOptions(TimeSpan.FromSeconds(30), 1),
+            AlreadyDone = async (ctx, ct) => (await ports.Compute.ObserveAsync(from, ct)) is { } c && c.Desired == ports.Compute.StandbyInstances && c.Running <= ports.Compute.StandbyInstances ? "already at the standby count" : null,
+            Execute = (ctx, ct) => ports.Compute.ScaleAsync(from, ports.Compute.StandbyInstances, ct),
+        };
+        foreach (var step in RejoinAsStandby(from, to, allowReclone: false, ports, policy)) yield return step;
+        yield return new RunbookStep
+        {
+            Name = "restore-routing",
+            Description = $"routing control back on for {from} (it is a healthy standby again)",
+            Region = from,
+            Options = new StepOptions(TimeSpan.FromSeconds(10), 2, TimeSpan.FromMilliseconds(500)),
+            AlreadyDone = async (ctx, ct) => (await ports.Traffic.GetRoutingControlsAsync(ct)).GetValueOrDefault(from, true) ? "routing control already on" : null,
+            Execute = async (ctx, ct) =>
+            {
+                await ports.Traffic.SetRoutingControlAsync(from, true, ct);
+                return $"routing control of {from} is on";
+            },
+        };
+    }
+
+    /// <summary>Rebuild a stopped former primary as a replica of the new primary, start it, and restore sync mode if configured.</summary>
+    public static IEnumerable<RunbookStep> RejoinAsStandby(string region, string primary, bool allowReclone, DrPorts ports, FailoverPolicy policy)
+    {
+        yield return new RunbookStep
+        {
+            Name = "rebuild-as-standby",
+            Description = allowReclone
+                ? $"make {region} a replica of {primary} with pg_rewind (a fresh clone only if rewind is impossible)"
+                : $"make {region} a replica of {primary} (pg_rewind; nothing diverged after a clean switchover)",
+            Region = region,
+            Options = new StepOptions(TimeSpan.FromMinutes(30)),
+            AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(region, ct)) is { Reachable: true, InRecovery: true } ? $"{region} already runs as a replica" : null,
+            Execute = async (ctx, ct) =>
+            {
+                var outcome = await ports.Database.RebuildAsReplicaAsync(region, primary, allowReclone, ct);
+                ctx.Values["rebuildPath"] = outcome.Path.ToString();
+                return $"{outcome.Path.ToString().ToLowerInvariant()}: {outcome.Detail} ({outcome.Duration.TotalSeconds:0.0} s)";
+            },
+        };
+        yield return new RunbookStep
+        {
+            Name = "start-standby",
+            Description = $"start {region} as a streaming replica of {primary}",
+            Region = region,
+            Options = new StepOptions(TimeSpan.FromSeconds(90)),
+            AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(region, ct)) is { Reachable: true, InRecovery: true } ? $"{region} already runs as a replica" : null,
+            Execute = async (ctx, ct) =>
+            {
+                var what = await ports.Database.StartAsync(region, ct);
+                await ports.Topology.SetRoleAsync(region, RegionRole.Standby, ct);
+                return what;
+            },
+        };
+        yield return new RunbookStep
+        {
+            Name = "wait-caught-up",
+            Description = $"wait until {region} streams and is at most {policy.CaughtUpBytes / 1024} KiB behind {primary}",
+            Region = region,
+            Options = new StepOptions(policy.CatchUpTimeout),
+            Execute = async (ctx, ct) =>
+            {
+                await ports.Database.WaitUntilCaughtUpAsync(primary, region, policy.CaughtUpBytes, policy.CatchUpTimeout, ct);
+                await ports.Topology.SetRoleAsync(region, RegionRole.Standby, ct);
+                var topology = await ports.Topology.GetAsync(ct);
+                if (topology.ReplicationMode == ReplicationMode.Sync)
+                {
+                    await ports.Database.SetSynchronousStandbyAsync(primary, region, ct);
+                    return $"{region} is caught up; {primary} replicates synchronously to it again";
+                }
+                return $"{region} is caught up";
+            },
+        };
+    }
+}

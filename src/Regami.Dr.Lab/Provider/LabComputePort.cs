@@ -1,0 +1,29 @@
+using Regami.Dr.Core.Ports;
+using Regami.Dr.Lab.Processes;
+
+namespace Regami.Dr.Lab.Provider;
+
+/// <summary>The lab's compute: API processes per region behind the region's load balancer.</summary>
+public sealed class LabComputePort(LabEnvironment env) : IComputePort
+{
+    public int ActiveInstances => env.Options.Compute.ActiveInstances;
+    public int StandbyInstances => env.Options.Compute.StandbyInstances;
+
+    public async Task<ComputeObservation> ObserveAsync(string region, CancellationToken ct)
+    {
+        var state = env.Store.Load();
+        var rs = state?.Regions.GetValueOrDefault(region);
+        if (rs is null) return new ComputeObservation(0, 0, 0, false);
+        var alive = rs.Instances.Where(i => i.Pid is { } p && Posix.IsAlive(p)).ToList();
+        var health = await Task.WhenAll(alive.Select(i => LabSupervisor.StatusCodeAsync(i.Url + "/health", ct)));
+        var lbHealthy = rs.LoadBalancer is { } lb && Posix.IsAlive(lb.Pid)
+            && await LabSupervisor.StatusCodeAsync(lb.Url + env.Options.HealthCheck.Path, ct) == 200;
+        return new ComputeObservation(rs.DesiredInstances, alive.Count, health.Count(c => c == 200), lbHealthy);
+    }
+
+    public async Task<string> ScaleAsync(string region, int desired, CancellationToken ct)
+    {
+        var (started, stopped) = await new LabSupervisor(env).ScaleAsync(region, desired, ct);
+        return $"{region} compute desired {desired} (started {started}, stopped {stopped})";
+    }
+}

@@ -1,0 +1,160 @@
+using System.Text.Json;
+using Npgsql;
+using Regami.Dr.Integration.Tests.Infrastructure;
+
+namespace Regami.Dr.Integration.Tests;
+
+/// <summary>Failover, switchover and failback on a real lab, under a concurrent writer.</summary>
+public sealed class RunbookTests
+{
+    private const string Checksum = "SELECT count(*)::text || ':' || coalesce(md5(string_agg(seq::text || ':' || payload, ',' ORDER BY seq)), '') FROM records";
+
+    [Fact]
+    public async Task Failover_under_a_writer_then_failback_by_rewind_restores_roles_and_data()
+    {
+        await using var lab = await TestLab.StartAsync(net: 31);
+        await using (var writer = new PublicWriter(lab, 1, TimeSpan.FromMilliseconds(20)))
+        {
+            await Eventually.HoldsAsync(() => Task.FromResult(writer.Acknowledged.Count), n => n >= 20, TimeSpan.FromSeconds(20), "writes before the failover");
+            var failover = await lab.RunAsync("failover", "--to", "eu-central-1", "--yes");
+            Assert.True(failover.ExitCode == 0, failover.ToString());
+            var ackedBefore = writer.Acknowledged.Count;
+            await Eventually.HoldsAsync(() => Task.FromResult(writer.Acknowledged.Count), n => n > ackedBefore + 10, TimeSpan.FromSeconds(20), "writes after the failover");
+        }
+
+        var status = await lab.StatusAsync();
+        Assert.Equal("eu-central-1", status.GetProperty("primaryRegion").GetString());
+        Assert.True(TestLab.Region(status, "eu-central-1").GetProperty("database").GetProperty("writable").GetBoolean());
+        Assert.False(TestLab.Region(status, "eu-west-3").GetProperty("database").GetProperty("writable").GetBoolean());
+        Assert.Equal("fenced", TestLab.Region(status, "eu-west-3").GetProperty("role").GetString());
+        Assert.Equal(lab.StandbyAddress, await lab.ResolveAsync());
+        // Every path to the old primary refuses writes, a direct connection included.
+        await Assert.ThrowsAnyAsync<NpgsqlException>(() => TestLab.ScalarAsync<long>(lab.PrimaryAddress, "INSERT INTO records (seq, payload, region) VALUES (-99, 'x', 'x') RETURNING id"));
+        using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) })
+        {
+            var direct = await http.PostAsync($"http://{lab.PrimaryAddress}:8080/api/records", JsonContent(-98));
+            Assert.False(direct.IsSuccessStatusCode);
+        }
+
+        var failback = await lab.RunAsync("failback", "--yes", "--output", "json");
+        Assert.True(failback.ExitCode == 0, failback.ToString());
+        var rebuild = failback.Json.GetProperty("steps").EnumerateArray().First(s => s.GetProperty("name").GetString() == "rebuild-as-standby");
+        Assert.StartsWith("rewind", rebuild.GetProperty("detail").GetString());
+
+        var after = await lab.StatusAsync();
+        Assert.Equal("eu-west-3", after.GetProperty("primaryRegion").GetString());
+        Assert.Equal("standby", TestLab.Region(after, "eu-central-1").GetProperty("role").GetString());
+        Assert.Equal(lab.PrimaryAddress, await lab.ResolveAsync());
+        await Eventually.HoldsAsync(async () => (await TestLab.ScalarAsync<string>(lab.PrimaryAddress, Checksum), await TestLab.ScalarAsync<string>(lab.StandbyAddress, Checksum)),
+            c => c.Item1 == c.Item2, TimeSpan.FromSeconds(15), "equal checksums in both regions");
+
+        var verify = await lab.RunAsync("audit", "verify");
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+        var audit = await lab.RunAsync("audit", "list", "--output", "json");
+        var actions = audit.Json.EnumerateArray().Select(e => e.GetProperty("entry").GetProperty("action").GetString()).ToList();
+        Assert.Contains("step.fence-database", actions);
+        Assert.Contains("step.promote-standby", actions);
+    }
+
+    [Fact]
+    public async Task Switchover_under_a_writer_in_async_mode_loses_no_acknowledged_write()
+    {
+        await using var lab = await TestLab.StartAsync(net: 32);
+        PublicWriter writer;
+        await using (writer = new PublicWriter(lab, 1, TimeSpan.FromMilliseconds(10)))
+        {
+            await Eventually.HoldsAsync(() => Task.FromResult(writer.Acknowledged.Count), n => n >= 30, TimeSpan.FromSeconds(20), "writes before the switchover");
+            var switchover = await lab.RunAsync("switchover", "--yes");
+            Assert.True(switchover.ExitCode == 0, switchover.ToString());
+            var ackedBefore = writer.Acknowledged.Count;
+            await Eventually.HoldsAsync(() => Task.FromResult(writer.Acknowledged.Count), n => n > ackedBefore + 10, TimeSpan.FromSeconds(20), "writes after the switchover");
+        }
+        var acked = writer.Acknowledged.ToHashSet();
+        var present = new HashSet<long>();
+        await using (var conn = new NpgsqlConnection($"Host={lab.StandbyAddress};Username=postgres;Database=regami;Pooling=false"))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand("SELECT seq FROM records WHERE seq > 0", conn);
+            await using var r = await cmd.ExecuteReaderAsync();
+            while (await r.ReadAsync()) present.Add(r.GetInt64(0));
+        }
+        var lost = acked.Except(present).OrderBy(s => s).ToList();
+        Assert.True(lost.Count == 0, $"{lost.Count} acknowledged writes lost: {string.Join(",", lost.Take(20))}");
+        Assert.True(acked.Count > 40);
+
+        var status = await lab.StatusAsync();
+        Assert.Equal("eu-central-1", status.GetProperty("primaryRegion").GetString());
+        Assert.Equal("standby", TestLab.Region(status, "eu-west-3").GetProperty("role").GetString());
+        Assert.True(status.GetProperty("replication").GetProperty("streaming").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_failover_killed_at_every_step_boundary_completes_on_rerun_with_the_same_end_state()
+    {
+        await using var lab = await TestLab.StartAsync(net: 33);
+        var plan = await lab.RunAsync("failover", "--dry-run", "--output", "json");
+        var steps = plan.Json.GetProperty("plan").GetArrayLength();
+        Assert.True(steps >= 8, plan.ToString());
+
+        // Invocation k resumes the run from its journal and dies right after step k.
+        for (var k = 1; k < steps; k++)
+        {
+            var crashed = await lab.RunAsync(["failover", "--yes"], env: new Dictionary<string, string> { ["REGAMI_DR_CRASH_AFTER_STEP"] = k.ToString() });
+            Assert.True(crashed.ExitCode == 86, $"step {k}: {crashed}");
+        }
+        var last = await lab.RunAsync("failover", "--yes");
+        Assert.True(last.ExitCode == 0, last.ToString());
+        Assert.Contains("Resuming run", last.StandardOutput);
+
+        var status = await lab.StatusAsync();
+        Assert.Equal("eu-central-1", status.GetProperty("primaryRegion").GetString());
+        Assert.Equal("fenced", TestLab.Region(status, "eu-west-3").GetProperty("role").GetString());
+        Assert.Equal(2, TestLab.Region(status, "eu-central-1").GetProperty("compute").GetProperty("running").GetInt32());
+        Assert.Equal(0, TestLab.Region(status, "eu-west-3").GetProperty("compute").GetProperty("running").GetInt32());
+        Assert.Equal(lab.StandbyAddress, await lab.ResolveAsync());
+
+        var runs = await lab.RunAsync("runbook", "list", "--output", "json");
+        var failovers = runs.Json.EnumerateArray().Where(r => r.GetProperty("kind").GetString() == "failover").ToList();
+        Assert.Single(failovers);
+        Assert.Equal("succeeded", failovers[0].GetProperty("outcome").GetString());
+
+        var again = await lab.RunAsync("failover", "--to", "eu-central-1", "--yes");
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains("Nothing to do", again.StandardOutput);
+    }
+
+    [Fact]
+    public async Task Failover_guards_refuse_bad_requests_and_change_nothing()
+    {
+        await using var lab = await TestLab.StartAsync(net: 34);
+
+        var unknown = await lab.RunAsync("failover", "--to", "us-east-1", "--yes");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("eu-central-1", unknown.StandardError);
+
+        var same = await lab.RunAsync("failover", "--to", "eu-west-3", "--yes");
+        Assert.Equal(0, same.ExitCode);
+        Assert.Contains("Nothing to do", same.StandardOutput);
+
+        var noYes = await lab.RunAsync("failover");
+        Assert.Equal(2, noYes.ExitCode);
+        Assert.Contains("--yes", noYes.StandardError);
+
+        var dry = await lab.RunAsync("failover", "--dry-run");
+        Assert.Equal(0, dry.ExitCode);
+        Assert.Contains("would run", dry.StandardOutput);
+
+        Assert.Equal(0, (await lab.RunAsync("lab", "fault", "kill-db", "--region", "eu-central-1")).ExitCode);
+        var targetDown = await lab.RunAsync("failover", "--yes");
+        Assert.True(targetDown.ExitCode == 3, targetDown.ToString());
+        Assert.Contains("unreachable", targetDown.StandardOutput + targetDown.StandardError);
+
+        var status = await lab.StatusAsync();
+        Assert.Equal("eu-west-3", status.GetProperty("primaryRegion").GetString());
+        Assert.True(TestLab.Region(status, "eu-west-3").GetProperty("database").GetProperty("writable").GetBoolean());
+        Assert.Equal(lab.PrimaryAddress, await lab.ResolveAsync());
+    }
+
+    private static StringContent JsonContent(long seq) =>
+        new(JsonSerializer.Serialize(new { seq, payload = "direct" }), System.Text.Encoding.UTF8, "application/json");
+}
