@@ -12,8 +12,14 @@ public sealed record ControlData(string ClusterState, string LatestCheckpointLoc
     /// <summary>A clean shutdown: what pg_rewind requires of its target.</summary>
     public bool IsCleanlyShutDown => ClusterState is ShutDown or ShutDownInRecovery;
 
-    /// <summary>All fields of the output, for callers that need more than the four above.</summary>
+    /// <summary>All fields of the output, for callers that need more than the four above (not part of equality).</summary>
     public IReadOnlyDictionary<string, string> Fields { get; init; } = new Dictionary<string, string>();
+
+    public bool Equals(ControlData? other) =>
+        other is not null && ClusterState == other.ClusterState && LatestCheckpointLocation == other.LatestCheckpointLocation
+        && TimelineId == other.TimelineId && MinRecoveryEndLocation == other.MinRecoveryEndLocation;
+
+    public override int GetHashCode() => HashCode.Combine(ClusterState, LatestCheckpointLocation, TimelineId, MinRecoveryEndLocation);
 
     /// <summary>Parses pg_controldata's output (run with LC_ALL=C: the labels are translated otherwise).</summary>
     public static ControlData Parse(string output)

@@ -159,8 +159,13 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
         // ("lock file postmaster.pid already exists"): wait a little so the caller can go on at once.
         await WaitReapedAsync(pid, TimeSpan.FromSeconds(5), ct);
         var why = stopError ?? "pg_ctl stop returned but the postmaster did not exit";
+        // The shutdown checkpoint may have completed before the kill (e.g. only walsenders were
+        // still waiting for a frozen standby): say what the control file says, not a guess.
+        string state;
+        try { state = (await ReadControlDataAsync(cluster, ct)).ClusterState; }
+        catch (Exception e) when (e is CommandFailedException or FormatException) { state = "unknown (" + e.Message + ")"; }
         return $"{prefix}pg_ctl stop -m fast failed ({why}); killed postmaster {pid} and {victims.Count} child process(es) with SIGKILL " +
-               $"({sw.Elapsed.TotalSeconds:0.0} s in all); the data directory was not shut down cleanly";
+               $"({sw.Elapsed.TotalSeconds:0.0} s in all); pg_control says '{state}'";
     }
 
     // ---------------------------------------------------------------- control data / clean shutdown
@@ -177,8 +182,9 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
     /// single-user mode, never open to clients (as Patroni does: archive_mode=on with
     /// archive_command=false, so unarchived WAL is kept, not recycled). A crashed standby
     /// (standby.signal or recovery.signal) cannot run single-user mode, and crash recovery as a
-    /// primary would write WAL of its own on the old timeline; it is started as a standby without
-    /// any listener and without primary_conninfo until it is consistent, then stopped fast
+    /// primary would write WAL of its own on the old timeline; it is started as a standby without a
+    /// TCP listener (its only socket is a Unix socket in its own 0700 data directory) and without
+    /// primary_conninfo until it is consistent, then stopped fast
     /// ("shut down in recovery"). Returns what it did. The cluster must not be running.
     /// </summary>
     public async Task<string> EnsureCleanShutdownAsync(PostgresCluster cluster, CancellationToken ct)
@@ -213,7 +219,18 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
     {
         // The log goes to a temporary file the postgres user can create; its tail explains a failure.
         var log = Path.Combine(Path.GetTempPath(), $"regami-dr-recovery-{Guid.NewGuid():N}.log");
-        var options = $"-p {cluster.Port} -c listen_addresses='' -c unix_socket_directories='' -c hot_standby=on -c primary_conninfo='' -c archive_command=false";
+        // A postmaster needs one listening socket: a Unix socket inside the data directory (mode
+        // 0700, the postgres user's), so no client can reach the server meanwhile. Socket paths
+        // are limited to 107 bytes; a long data directory path gets a private temp dir instead.
+        string? socketDir = null;
+        var socketIn = cluster.DataDirectory;
+        if (cluster.DataDirectory.Length + ".s.PGSQL.".Length + 6 > 100)
+        {
+            socketDir = socketIn = Directory.CreateTempSubdirectory("regami-dr-sock-").FullName;
+            File.SetUnixFileMode(socketDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            PostgresAutoConf.CopyOwner(socketDir, cluster.DataDirectory);
+        }
+        var options = $"-p {cluster.Port} -c listen_addresses='' -c unix_socket_directories='{socketIn}' -c hot_standby=on -c primary_conninfo='' -c archive_command=false";
         try
         {
             try
@@ -230,8 +247,9 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
         finally
         {
             try { File.Delete(log); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            try { if (socketDir is not null) Directory.Delete(socketDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
-        return "recovery as a standby until consistent (no listener, no primary_conninfo), then pg_ctl stop -m fast";
+        return "recovery as a standby until consistent (no TCP listener, no primary_conninfo), then pg_ctl stop -m fast";
     }
 
     // ---------------------------------------------------------------- rebuild

@@ -261,12 +261,15 @@ public sealed class PostgresRoleOperationsTests(ITestOutputHelper output)
         Assert.Contains("SIGKILL", fence);
         Assert.False(a.IsRunning());
         Assert.DoesNotContain(tree, Posix.IsAlive);
-        Assert.Equal("in production", (await ops.ReadControlDataAsync(a, None)).ClusterState);
+        // Only the walsender was waiting: the shutdown checkpoint may be written already, and the
+        // sentence reports what pg_control says rather than guessing.
+        var state = (await ops.ReadControlDataAsync(a, None)).ClusterState;
+        Assert.Contains($"pg_control says '{state}'", fence);
 
-        // 3. The killed primary is made rewindable: crash recovery in single-user mode.
-        var clean = await TimedAsync("clean shutdown of the crashed primary", () => ops.EnsureCleanShutdownAsync(a, None));
+        // 3. Whatever the kill left, the old primary is made rewindable (the single-user crash
+        // recovery itself is proven by the failover test, where the primary is SIGKILLed outright).
+        var clean = await TimedAsync("clean shutdown of the killed primary", () => ops.EnsureCleanShutdownAsync(a, None));
         Log("clean: " + clean);
-        Assert.Contains("single-user", clean);
         Assert.Equal("shut down", (await ops.ReadControlDataAsync(a, None)).ClusterState);
         Assert.False(a.IsRunning());
         Assert.StartsWith("cleanly shut down already", await ops.EnsureCleanShutdownAsync(a, None));
