@@ -153,6 +153,43 @@ public sealed class RunbookTests
         Assert.Equal("eu-west-3", status.GetProperty("primaryRegion").GetString());
         Assert.True(TestLab.Region(status, "eu-west-3").GetProperty("database").GetProperty("writable").GetBoolean());
         Assert.Equal(lab.PrimaryAddress, await lab.ResolveAsync());
+        Assert.Contains((await lab.RunAsync("audit", "list", "--output", "json")).Json.EnumerateArray(),
+            e => e.GetProperty("entry").GetProperty("outcome").GetString() == "refused");
+
+        // Heal the standby, then run two failovers at once: the second is refused naming the first.
+        Assert.Equal(0, (await lab.RunAsync("lab", "fault", "heal")).ExitCode);
+        var first = lab.RunAsync("failover", "--yes");
+        await Eventually.HoldsAsync(() => lab.RunAsync("runbook", "list", "--output", "json"),
+            r => r.Json.EnumerateArray().Any(x => x.GetProperty("outcome").GetString() == "running"), TimeSpan.FromSeconds(20), "the first failover to be running");
+        var second = await lab.RunAsync("failover", "--yes");
+        Assert.True(second.ExitCode == 3, second.ToString());
+        Assert.Contains("in progress", second.StandardError);
+        Assert.Contains("failover", second.StandardError);
+        var firstResult = await first;
+        Assert.True(firstResult.ExitCode == 0, firstResult.ToString());
+    }
+
+    [Fact]
+    public async Task Audit_verify_names_the_first_edited_removed_or_reordered_event()
+    {
+        await using var lab = await TestLab.StartAsync(net: 35);
+        Assert.Equal(0, (await lab.RunAsync("failover", "--yes")).ExitCode);
+        Assert.Equal(0, (await lab.RunAsync("audit", "verify")).ExitCode);
+        var db = Path.Combine(lab.StateDir, "regami-dr.db");
+
+        await Sql(db, "UPDATE audit_events SET details = 'nothing happened' WHERE seq = 3");
+        var edited = await lab.RunAsync("audit", "verify");
+        Assert.Equal(1, edited.ExitCode);
+        Assert.Contains("event 3", edited.StandardOutput);
+    }
+
+    private static async Task Sql(string dbFile, string sql)
+    {
+        await using var conn = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={dbFile};Pooling=False");
+        await conn.OpenAsync();
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        await cmd.ExecuteNonQueryAsync();
     }
 
     private static StringContent JsonContent(long seq) =>

@@ -56,8 +56,7 @@ public sealed class PostgresAutoConfTests : IDisposable
             "# It will be overwritten by the ALTER SYSTEM command.",
             @"primary_conninfo = 'host=127.0.40.3 port=5432 user=postgres application_name=''it''''s'' path=C:\\x'",
             "wal_keep_size = 64MB   # unquoted, with a comment",
-            "primary_slot_name = 'node_a'",
-            ""], File.ReadAllLines(FilePath));
+            "primary_slot_name = 'node_a'"], File.ReadAllLines(FilePath));
 
         // An empty value is written as '' and read back as empty, not as absent.
         PostgresAutoConf.Set(dir, "restore_command", "");

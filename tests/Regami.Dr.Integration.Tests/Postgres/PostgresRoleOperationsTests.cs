@@ -90,6 +90,9 @@ public sealed class PostgresRoleOperationsTests(ITestOutputHelper output)
         await TimedAsync("promote B", () => ops.PromoteAsync(b, TimeSpan.FromSeconds(30), None));
         await pg.InsertAsync(b, 201, 220, "b");
         Assert.Equal(120L, await pg.ScalarAsync<long>(b, "SELECT count(*) FROM t"));
+        // B will want A as its synchronous standby; pg_rewind copies B's auto.conf (with that
+        // setting and B's old primary_conninfo) into A: the rebuild must not leave either there.
+        await ops.SetSynchronousStandbyAsync(b, PgTestPair.SlotA, None);
 
         var result = await TimedAsync("rebuild A from B", () => ops.RebuildAsStandbyAsync(a, b, PgTestPair.SlotA, PgTestPair.SlotA, allowReclone: false, None));
         Log($"rebuild: {result.Path} in {result.Duration.TotalMilliseconds:0} ms: {result.Detail}");
@@ -100,6 +103,8 @@ public sealed class PostgresRoleOperationsTests(ITestOutputHelper output)
         Assert.True(File.Exists(Path.Combine(a.DataDirectory, "standby.signal")));
         Assert.Equal(PgTestPair.SlotA, PostgresAutoConf.Get(a.DataDirectory, "primary_slot_name"));
         Assert.Contains($"host={b.Address}", PostgresAutoConf.Get(a.DataDirectory, "primary_conninfo"));
+        Assert.Contains("removed synchronous_standby_names", result.Detail);
+        Assert.Null(PostgresAutoConf.Get(a.DataDirectory, "synchronous_standby_names"));
         Assert.Empty(Directory.GetDirectories(Path.Combine(a.DataDirectory, "pg_replslot"))); // A's old slot for B is gone
 
         await TimedAsync("start A as standby", () => a.StartAsync(None));
@@ -111,7 +116,8 @@ public sealed class PostgresRoleOperationsTests(ITestOutputHelper output)
         Assert.StartsWith("120:", checksumB);
         Assert.Equal(0L, await pg.ScalarAsync<long>(a, "SELECT count(*) FROM t WHERE id BETWEEN 101 AND 110"));
 
-        // A keeps streaming what B writes next.
+        // A keeps streaming what B writes next, as B's synchronous standby.
+        Assert.Equal("sync", await pg.ScalarAsync<string>(b, $"SELECT sync_state FROM pg_stat_replication WHERE application_name = '{PgTestPair.SlotA}'"));
         await pg.InsertAsync(b, 221, 230, "b");
         await ops.WaitUntilReplayedAsync(a, (await pg.CurrentLsnAsync(b))!, Wait, None);
         Assert.Equal(130L, await pg.ScalarAsync<long>(a, "SELECT count(*) FROM t"));
