@@ -1,0 +1,1 @@
+namespace Regami.Dr.Server;
