@@ -45,8 +45,9 @@ public static class RunbookCommands
     {
         var dry = DryRun();
         var yes = Yes();
-        var cmd = new Command("failback", "After a failover: rebuild the old primary as a replica (pg_rewind, else a fresh clone), wait until caught up, switch back with zero data loss.") { dry, yes };
-        cmd.SetAction((parse, ct) => Invoke(g, parse, new RunbookRequest(FailbackRunbook.Kind, CommandLine(parse), null, false, parse.GetValue(dry), parse.GetValue(yes), parse.GetValue(g.Output)), ct));
+        var reclone = new Option<bool>("--reclone") { Description = "Rebuild the old primary with a fresh pg_basebackup instead of pg_rewind" };
+        var cmd = new Command("failback", "After a failover: rebuild the old primary as a replica (pg_rewind, else a fresh clone), wait until caught up, switch back with zero data loss.") { dry, yes, reclone };
+        cmd.SetAction((parse, ct) => Invoke(g, parse, new RunbookRequest(FailbackRunbook.Kind, CommandLine(parse), null, false, parse.GetValue(dry), parse.GetValue(yes), parse.GetValue(g.Output), Reclone: parse.GetValue(reclone)), ct));
         return cmd;
     }
 

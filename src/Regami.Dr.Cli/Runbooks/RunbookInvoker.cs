@@ -9,7 +9,7 @@ using Regami.Dr.Store;
 namespace Regami.Dr.Cli.Runbooks;
 
 /// <summary>What the user asked of a runbook command.</summary>
-public sealed record RunbookRequest(string Kind, string Command, string? To, bool Force, bool DryRun, bool Yes, OutputFormat Output, string? ResumeRunId = null);
+public sealed record RunbookRequest(string Kind, string Command, string? To, bool Force, bool DryRun, bool Yes, OutputFormat Output, string? ResumeRunId = null, bool Reclone = false);
 
 /// <summary>
 /// The one place the CLI performs runbooks: resolves regions, resumes an unfinished run,
@@ -151,7 +151,7 @@ public sealed class RunbookInvoker(LabEnvironment env)
                     return new(null, $"{home} is the primary and the other region is its standby");
                 if (primary is null) throw new LabException("no region is recorded as primary; nothing to fail back from") { ExitCode = ExitCodes.Unsafe };
                 if (primary == home) throw new LabException($"{home} is already primary but the other region is not a standby; `regami-dr lab status` shows why") { ExitCode = ExitCodes.Unsafe };
-                return new(FailbackRunbook.Build(home, primary, ports, policy), null);
+                return new(FailbackRunbook.Build(home, primary, ports, policy, request.Reclone), null);
             }
             default:
                 throw new ArgumentException($"unknown runbook kind {request.Kind}");
@@ -165,7 +165,7 @@ public sealed class RunbookInvoker(LabEnvironment env)
         {
             FailoverRunbook.Kind => FailoverRunbook.Build(p["from"], p["to"], p.GetValueOrDefault("force") == "true", ports, policy),
             SwitchoverRunbook.Kind => SwitchoverRunbook.Build(p["from"], p["to"], ports, policy),
-            FailbackRunbook.Kind => FailbackRunbook.Build(p["to"], p["from"], ports, policy),
+            FailbackRunbook.Kind => FailbackRunbook.Build(p["to"], p["from"], ports, policy, p.GetValueOrDefault("reclone") == "true"),
             _ => throw new LabException($"cannot resume a run of kind {kind}"),
         };
     }

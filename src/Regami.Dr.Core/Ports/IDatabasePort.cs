@@ -20,6 +20,17 @@ public sealed record DatabaseObservation(
 
 public enum RebuildPath { AlreadyStandby, Rewind, Reclone }
 
+/// <summary>When a former primary may be rebuilt with a full copy instead of pg_rewind.</summary>
+public enum ReclonePolicy
+{
+    /// <summary>Rewind only (a clean switchover never needs more).</summary>
+    Never,
+    /// <summary>Rewind; a fresh copy only when rewind is impossible (the failback default).</summary>
+    WhenRewindImpossible,
+    /// <summary>Always a fresh copy (`failback --reclone`).</summary>
+    Always,
+}
+
 public sealed record RebuildOutcome(RebuildPath Path, TimeSpan Duration, string Detail);
 
 /// <summary>
@@ -44,8 +55,8 @@ public interface IDatabasePort
     /// <summary>The last checkpoint of a stopped server (what its standby must have replayed).</summary>
     Task<string> LastCheckpointAsync(string region, CancellationToken ct);
 
-    /// <summary>Make a stopped former primary a replica of <paramref name="primaryRegion"/> (rewind, else re-clone when allowed). Does not start it.</summary>
-    Task<RebuildOutcome> RebuildAsReplicaAsync(string region, string primaryRegion, bool allowReclone, CancellationToken ct);
+    /// <summary>Make a stopped former primary a replica of <paramref name="primaryRegion"/> (rewind, else re-clone as the policy allows). Does not start it.</summary>
+    Task<RebuildOutcome> RebuildAsReplicaAsync(string region, string primaryRegion, ReclonePolicy reclone, CancellationToken ct);
 
     Task<string> StartAsync(string region, CancellationToken ct);
 

@@ -1,3 +1,5 @@
+using Regami.Dr.Core.Ports;
+
 namespace Regami.Dr.Core.Runbooks;
 
 /// <summary>
@@ -11,10 +13,10 @@ public static class FailbackRunbook
 
     /// <param name="home">The region to fail back to (the former primary, now fenced).</param>
     /// <param name="current">The region that is primary now.</param>
-    public static Runbook Build(string home, string current, DrPorts ports, FailoverPolicy policy) =>
-        new(Kind, new Dictionary<string, string> { ["to"] = home, ["from"] = current },
+    public static Runbook Build(string home, string current, DrPorts ports, FailoverPolicy policy, bool reclone = false) =>
+        new(Kind, new Dictionary<string, string> { ["to"] = home, ["from"] = current, ["reclone"] = reclone ? "true" : "false" },
         [
-            .. SwitchoverRunbook.RejoinAsStandby(home, current, allowReclone: true, ports, policy),
+            .. SwitchoverRunbook.RejoinAsStandby(home, current, reclone ? ReclonePolicy.Always : ReclonePolicy.WhenRewindImpossible, ports, policy),
             .. SwitchoverRunbook.Steps(current, home, ports, policy)
                 .Select(s => s.Name is "rebuild-as-standby" or "start-standby" or "wait-caught-up" or "restore-routing" ? s with { Name = "back-" + s.Name } : s),
         ]);

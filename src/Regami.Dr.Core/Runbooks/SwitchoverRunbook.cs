@@ -114,7 +114,7 @@ public static class SwitchoverRunbook
             AlreadyDone = async (ctx, ct) => (await ports.Compute.ObserveAsync(from, ct)) is { } c && c.Desired == ports.Compute.StandbyInstances && c.Running <= ports.Compute.StandbyInstances ? "already at the standby count" : null,
             Execute = (ctx, ct) => ports.Compute.ScaleAsync(from, ports.Compute.StandbyInstances, ct),
         };
-        foreach (var step in RejoinAsStandby(from, to, allowReclone: false, ports, policy)) yield return step;
+        foreach (var step in RejoinAsStandby(from, to, ReclonePolicy.Never, ports, policy)) yield return step;
         yield return new RunbookStep
         {
             Name = "restore-routing",
@@ -131,20 +131,23 @@ public static class SwitchoverRunbook
     }
 
     /// <summary>Rebuild a stopped former primary as a replica of the new primary, start it, and restore sync mode if configured.</summary>
-    public static IEnumerable<RunbookStep> RejoinAsStandby(string region, string primary, bool allowReclone, DrPorts ports, FailoverPolicy policy)
+    public static IEnumerable<RunbookStep> RejoinAsStandby(string region, string primary, ReclonePolicy reclone, DrPorts ports, FailoverPolicy policy)
     {
         yield return new RunbookStep
         {
             Name = "rebuild-as-standby",
-            Description = allowReclone
-                ? $"make {region} a replica of {primary} with pg_rewind (a fresh clone only if rewind is impossible)"
-                : $"make {region} a replica of {primary} (pg_rewind; nothing diverged after a clean switchover)",
+            Description = reclone switch
+            {
+                ReclonePolicy.Always => $"make {region} a replica of {primary} with a fresh pg_basebackup (--reclone)",
+                ReclonePolicy.WhenRewindImpossible => $"make {region} a replica of {primary} with pg_rewind (a fresh clone only if rewind is impossible)",
+                _ => $"make {region} a replica of {primary} (pg_rewind; nothing diverged after a clean switchover)",
+            },
             Region = region,
             Options = new StepOptions(TimeSpan.FromMinutes(30)),
             AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(region, ct)) is { Reachable: true, InRecovery: true } ? $"{region} already runs as a replica" : null,
             Execute = async (ctx, ct) =>
             {
-                var outcome = await ports.Database.RebuildAsReplicaAsync(region, primary, allowReclone, ct);
+                var outcome = await ports.Database.RebuildAsReplicaAsync(region, primary, reclone, ct);
                 ctx.Values["rebuildPath"] = outcome.Path.ToString();
                 return $"{outcome.Path.ToString().ToLowerInvariant()}: {outcome.Detail} ({outcome.Duration.TotalSeconds:0.0} s)";
             },

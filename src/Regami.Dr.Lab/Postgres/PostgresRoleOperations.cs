@@ -194,13 +194,18 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
         var before = await ReadControlDataAsync(cluster, ct);
         if (before.IsCleanlyShutDown) return $"cleanly shut down already ({before.ClusterState})";
         var sw = Stopwatch.StartNew();
-        if (cluster.PostmasterPid() is { } stale) await WaitReapedAsync(stale, TimeSpan.FromSeconds(10), ct);
+        var reaped = "";
+        if (cluster.PostmasterPid() is { } stale && Posix.Exists(stale) && !Posix.IsAlive(stale))
+        {
+            await WaitReapedAsync(stale, TimeSpan.FromSeconds(10), ct);
+            reaped = $"waited {sw.Elapsed.TotalSeconds:0.0} s for the dead postmaster {stale} to be reaped; ";
+        }
         var standby = File.Exists(Path.Combine(cluster.DataDirectory, "standby.signal")) || File.Exists(Path.Combine(cluster.DataDirectory, "recovery.signal"));
         var how = standby ? await RecoverStandbyOfflineAsync(cluster, ct) : await RecoverInSingleUserModeAsync(cluster, before, ct);
         var after = await ReadControlDataAsync(cluster, ct);
         if (!after.IsCleanlyShutDown)
             throw new InvalidOperationException($"PostgreSQL {Describe(cluster)} is still '{after.ClusterState}' after {how}");
-        return $"was '{before.ClusterState}': {how} in {sw.Elapsed.TotalSeconds:0.0} s, now '{after.ClusterState}'";
+        return $"was '{before.ClusterState}': {reaped}{how} in {sw.Elapsed.TotalSeconds:0.0} s, now '{after.ClusterState}'";
     }
 
     private async Task<string> RecoverInSingleUserModeAsync(PostgresCluster cluster, ControlData control, CancellationToken ct)
@@ -227,7 +232,7 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
         if (cluster.DataDirectory.Length + ".s.PGSQL.".Length + 6 > 100)
         {
             socketDir = socketIn = Directory.CreateTempSubdirectory("regami-dr-sock-").FullName;
-            File.SetUnixFileMode(socketDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(socketDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             PostgresAutoConf.CopyOwner(socketDir, cluster.DataDirectory);
         }
         var options = $"-p {cluster.Port} -c listen_addresses='' -c unix_socket_directories='{socketIn}' -c hot_standby=on -c primary_conninfo='' -c archive_command=false";
@@ -266,7 +271,7 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
     /// replication slots are dropped (pg_rewind keeps them; they would pin WAL on the standby).
     /// </summary>
     public async Task<RebuildResult> RebuildAsStandbyAsync(PostgresCluster target, PostgresCluster source, string slot, string applicationName,
-        bool allowReclone, CancellationToken ct)
+        bool allowReclone, CancellationToken ct, bool forceReclone = false)
     {
         var sw = Stopwatch.StartNew();
         if (target.IsRunning())
@@ -290,7 +295,12 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
 
         RebuildPath path;
         string what;
-        if (!target.Exists)
+        if (forceReclone)
+        {
+            what = await RecloneAsync(target, source, slot, applicationName, "a fresh clone was asked for (--reclone)", ct);
+            path = RebuildPath.Reclone;
+        }
+        else if (!target.Exists)
         {
             if (!allowReclone)
                 throw new InvalidOperationException($"the rebuild target {target.DataDirectory} holds no PostgreSQL data directory (no PG_VERSION) and recloning is not allowed");
@@ -351,7 +361,7 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
             throw new InvalidOperationException($"pg_rewind was impossible ({reason}) and pg_basebackup failed too: {e.Message}; the old data directory is back in place", e);
         }
         if (aside is not null) Directory.Delete(aside, recursive: true);
-        return $"recloned with pg_basebackup in {sw.Elapsed.TotalSeconds:0.0} s because pg_rewind was impossible: {reason}" +
+        return $"recloned with pg_basebackup in {sw.Elapsed.TotalSeconds:0.0} s because {(reason.StartsWith("a fresh clone", StringComparison.Ordinal) ? reason : "pg_rewind was impossible: " + reason)}" +
                (aside is null ? "" : $"; the old data directory was moved aside to {Path.GetFileName(aside)} and deleted after the copy");
     }
 

@@ -40,12 +40,12 @@ internal sealed class PgTestPair : IAsyncDisposable
 
     public static async Task<PgTestPair> StartAsync(int hostA, int hostB, bool withStandby = true)
     {
-        var root = Path.Combine(Path.GetTempPath(), "regami-dr-pgops-tests");
+        var root = Path.Combine(Path.GetTempPath(), $"regami-dr-pgops-tests-{Environment.UserName}");
         Directory.CreateDirectory(root);
-        File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101);
         var baseDir = Path.Combine(root, Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(baseDir);
-        File.SetUnixFileMode(baseDir, (UnixFileMode)0b111_101_101);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(baseDir, (UnixFileMode)0b111_101_101);
         var pair = new PgTestPair(baseDir, hostA, hostB);
         try
         {

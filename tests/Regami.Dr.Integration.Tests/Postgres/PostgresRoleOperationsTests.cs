@@ -243,26 +243,15 @@ public sealed class PostgresRoleOperationsTests(ITestOutputHelper output)
         await using var pg = await PgTestPair.StartAsync(10, 11);
         var (a, b, ops) = (pg.A, pg.B, pg.Ops);
         await pg.ExecAsync(a, "CREATE TABLE t (id int PRIMARY KEY, v text)");
-
-        // 1. SIGSTOP-hung primary: resumed, then a clean fast stop.
-        var tree = PgTestPair.SignalTree(a, Posix.SIGSTOP);
-        var fence = await TimedAsync("fence a SIGSTOP-hung server", () => ops.FenceAsync(a, None));
-        Log("fence: " + fence);
-        Assert.Contains("resumed", fence);
-        Assert.Contains("pg_ctl stop -m fast", fence);
-        Assert.False(a.IsRunning());
-        Assert.DoesNotContain(tree, Posix.IsAlive);
-        Assert.Equal("shut down", (await ops.ReadControlDataAsync(a, None)).ClusterState);
-
-        // 2. A stop that cannot finish: the standby is frozen, so the primary's walsender waits for
-        // it to confirm the shutdown checkpoint (up to wal_sender_timeout): fence kills.
-        await a.StartAsync(None);
         await ops.WaitUntilCaughtUpAsync(a, PgTestPair.SlotB, 0, Wait, None);
+
+        // 1. A stop that cannot finish: the standby is frozen, so the primary's walsender waits for
+        // it to confirm the shutdown checkpoint (up to wal_sender_timeout): fence kills.
         var standbyTree = PgTestPair.SignalTree(b, Posix.SIGSTOP);
         await pg.InsertAsync(a, 1, 10, "a");
         var quick = new PostgresRoleOperations(PgTestPair.Bin, PgTestPair.Runner, PgTestPair.User) { FenceStopTimeout = TimeSpan.FromSeconds(2) };
-        tree = ProcessTree.Descendants(a.PostmasterPid()!.Value).Prepend(a.PostmasterPid()!.Value).ToList();
-        fence = await TimedAsync("fence with a frozen standby", () => quick.FenceAsync(a, None));
+        IReadOnlyList<int> tree = ProcessTree.Descendants(a.PostmasterPid()!.Value).Prepend(a.PostmasterPid()!.Value).ToList();
+        var fence = await TimedAsync("fence with a frozen standby (stop timeout 2 s)", () => quick.FenceAsync(a, None));
         Log("fence: " + fence);
         Assert.Contains("SIGKILL", fence);
         Assert.False(a.IsRunning());
@@ -272,7 +261,7 @@ public sealed class PostgresRoleOperationsTests(ITestOutputHelper output)
         var state = (await ops.ReadControlDataAsync(a, None)).ClusterState;
         Assert.Contains($"pg_control says '{state}'", fence);
 
-        // 3. Whatever the kill left, the old primary is made rewindable (the single-user crash
+        // 2. Whatever the kill left, the old primary is made rewindable (the single-user crash
         // recovery itself is proven by the failover test, where the primary is SIGKILLed outright).
         var clean = await TimedAsync("clean shutdown of the killed primary", () => ops.EnsureCleanShutdownAsync(a, None));
         Log("clean: " + clean);
@@ -280,12 +269,26 @@ public sealed class PostgresRoleOperationsTests(ITestOutputHelper output)
         Assert.False(a.IsRunning());
         Assert.StartsWith("cleanly shut down already", await ops.EnsureCleanShutdownAsync(a, None));
 
+        // 3. A SIGSTOP-hung server: resumed, then a clean fast stop.
+        await a.StartAsync(None);
+        tree = PgTestPair.SignalTree(a, Posix.SIGSTOP);
+        fence = await TimedAsync("fence a SIGSTOP-hung server", () => ops.FenceAsync(a, None));
+        Log("fence: " + fence);
+        Assert.Contains("resumed", fence);
+        Assert.Contains("pg_ctl stop -m fast", fence);
+        Assert.DoesNotContain("SIGKILL", fence);
+        Assert.False(a.IsRunning());
+        Assert.DoesNotContain(tree, Posix.IsAlive);
+        Assert.Equal("shut down", (await ops.ReadControlDataAsync(a, None)).ClusterState);
+        Assert.Contains("already stopped", await ops.FenceAsync(a, None));
+
         // 4. A crashed standby is recovered as a standby, offline: "shut down in recovery".
         foreach (var p in standbyTree) Posix.Signal(p, Posix.SIGKILL);
         await PgTestPair.WaitGoneAsync(standbyTree, TimeSpan.FromSeconds(5));
         Assert.Equal("in archive recovery", (await ops.ReadControlDataAsync(b, None)).ClusterState);
         clean = await TimedAsync("clean shutdown of the crashed standby", () => ops.EnsureCleanShutdownAsync(b, None));
         Log("clean: " + clean);
+        Assert.Contains("as a standby", clean);
         Assert.Equal("shut down in recovery", (await ops.ReadControlDataAsync(b, None)).ClusterState);
         Assert.True(File.Exists(Path.Combine(b.DataDirectory, "standby.signal")));
         Assert.False(b.IsRunning());

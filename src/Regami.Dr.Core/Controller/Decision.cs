@@ -1,0 +1,25 @@
+namespace Regami.Dr.Core.Controller;
+
+public enum AlertSeverity { Sev1 = 1, Sev2 = 2, Sev3 = 3 }
+
+/// <summary>What the controller does this tick. Decisions are data; effects happen elsewhere.</summary>
+public abstract record ControllerAction
+{
+    public sealed record Wait : ControllerAction;
+    public sealed record Alert(AlertSeverity Severity, string Key, string Title) : ControllerAction;
+    public sealed record Failover(string From, string To) : ControllerAction;
+}
+
+/// <summary>A guard's verdict: refusals are data, not log lines.</summary>
+public sealed record GuardResult(string Guard, bool Passed, string Reason)
+{
+    public static GuardResult Pass(string guard, string reason) => new(guard, true, reason);
+    public static GuardResult Refuse(string guard, string reason) => new(guard, false, reason);
+}
+
+/// <summary>The action and the situation that caused it, as a sentence an operator reads.</summary>
+/// <param name="Resolves">Alert keys whose condition no longer holds.</param>
+public sealed record Decision(ControllerAction Action, string Situation, IReadOnlyList<GuardResult> Guards, IReadOnlyList<string> Resolves)
+{
+    public bool IsFailover => Action is ControllerAction.Failover;
+}

@@ -1,0 +1,174 @@
+using Microsoft.Extensions.Time.Testing;
+using Regami.Dr.Core.Controller;
+using Regami.Dr.Core.Ports;
+using Regami.Dr.Core.Topology;
+
+namespace Regami.Dr.Core.Tests.Controller;
+
+public sealed class FailoverDecisionTests
+{
+    private static readonly ControllerPolicy Policy = new() { Cooldown = TimeSpan.FromMinutes(15), MaxLagOnFailover = TimeSpan.FromSeconds(300) };
+    private readonly FakeTimeProvider time = new(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
+
+    private static DatabaseObservation Db(string region, bool reachable = true, bool inRecovery = false) =>
+        new(region, reachable, reachable, inRecovery, reachable && !inRecovery, "0/3000000", 0, 0, true, reachable ? null : "connection refused");
+
+    private ControllerObservation Observe(RegionHealth health, LagSample? lag = null, DateTimeOffset? lastFailover = null, bool standbyUp = true,
+        RegionRole standbyRole = RegionRole.Standby, bool lease = true, string? runbook = null)
+    {
+        var p = health.Verdict("eu-west-3");
+        var s = health.Verdict("eu-central-1");
+        return new ControllerObservation(time.GetUtcNow(),
+        [
+            new RegionView("eu-west-3", RegionRole.Primary, p.Healthy, p.UnhealthyVantages, p.Vantages, p.Detail, Db("eu-west-3", reachable: p.Healthy)),
+            new RegionView("eu-central-1", standbyRole, s.Healthy, s.UnhealthyVantages, s.Vantages, s.Detail, Db("eu-central-1", reachable: standbyUp, inRecovery: true)),
+        ], lag ?? FreshLag(), runbook, lastFailover, lease, lease ? null : "controller@eu-central-1");
+    }
+
+    private LagSample FreshLag(long bytes = 0, double seconds = 0) => new(time.GetUtcNow().AddSeconds(-1), "eu-west-3", "eu-central-1", bytes, seconds);
+
+    private RegionHealth Health(int vantages = 1) => new(failureThreshold: 3, unhealthyShare: 0.5, time);
+
+    private static void Probe(RegionHealth h, string region, bool ok, params string[] vantages)
+    {
+        foreach (var v in vantages.Length == 0 ? ["local"] : vantages) h.Record(new ProbeResult(region, v, ok, ok ? "HTTP 200" : "HTTP 503"));
+    }
+
+    [Fact]
+    public void Flapping_health_that_never_reaches_the_threshold_never_fails_over()
+    {
+        var health = Health();
+        var failovers = 0;
+        // fail, fail, ok, fail, fail, ok ... for a minute of 1 s ticks: never 3 failures in a row.
+        for (var tick = 0; tick < 60; tick++)
+        {
+            Probe(health, "eu-west-3", ok: tick % 3 == 2);
+            Probe(health, "eu-central-1", ok: false);
+            if (FailoverDecision.Decide(Observe(health), Policy).IsFailover) failovers++;
+            time.Advance(TimeSpan.FromSeconds(1));
+        }
+        Assert.Equal(0, failovers);
+    }
+
+    [Fact]
+    public void Reaching_the_threshold_fails_over_exactly_once_then_the_runbook_and_cooldown_hold_it()
+    {
+        var health = Health();
+        var decisions = new List<Decision>();
+        DateTimeOffset? lastFailover = null;
+        for (var tick = 0; tick < 10; tick++)
+        {
+            Probe(health, "eu-west-3", ok: false);
+            var d = FailoverDecision.Decide(Observe(health, lastFailover: lastFailover), Policy);
+            decisions.Add(d);
+            if (d.IsFailover) lastFailover = time.GetUtcNow(); // the act step records it
+            time.Advance(TimeSpan.FromSeconds(1));
+        }
+        Assert.Equal(1, decisions.Count(d => d.IsFailover));
+        Assert.Equal(2, decisions.FindIndex(d => d.IsFailover)); // third consecutive failure
+        var failover = decisions.First(d => d.IsFailover);
+        Assert.Equal(new ControllerAction.Failover("eu-west-3", "eu-central-1"), failover.Action);
+        Assert.Contains("failing over to eu-central-1", failover.Situation);
+        Assert.All(failover.Guards, g => Assert.True(g.Passed));
+        Assert.Contains(decisions.Skip(3), d => d.Guards.Any(g => g.Guard == "cooldown" && !g.Passed));
+    }
+
+    [Fact]
+    public void Lag_above_the_guard_refuses_and_raises_sev1_naming_the_rpo_guard()
+    {
+        var health = Health();
+        for (var i = 0; i < 3; i++) Probe(health, "eu-west-3", ok: false);
+        var d = FailoverDecision.Decide(Observe(health, lag: FreshLag(bytes: 5_000_000, seconds: 420)), Policy);
+        var alert = Assert.IsType<ControllerAction.Alert>(d.Action);
+        Assert.Equal(AlertSeverity.Sev1, alert.Severity);
+        Assert.Contains("RPO guard", alert.Title);
+        Assert.Contains("--force", alert.Title);
+        Assert.Contains(d.Guards, g => g.Guard == "rpo" && !g.Passed && g.Reason.Contains("420"));
+    }
+
+    [Fact]
+    public void Unknown_lag_is_refused_too() 
+    {
+        var health = Health();
+        for (var i = 0; i < 3; i++) Probe(health, "eu-west-3", ok: false);
+        var observation = Observe(health) with { LastKnownLag = null };
+        Assert.False(FailoverDecision.Decide(observation, Policy).IsFailover);
+    }
+
+    [Fact]
+    public void Within_the_cooldown_no_second_failover()
+    {
+        var health = Health();
+        for (var i = 0; i < 3; i++) Probe(health, "eu-west-3", ok: false);
+        var d = FailoverDecision.Decide(Observe(health, lastFailover: time.GetUtcNow().AddMinutes(-5)), Policy);
+        Assert.False(d.IsFailover);
+        Assert.Contains(d.Guards, g => g.Guard == "cooldown" && !g.Passed);
+        var later = FailoverDecision.Decide(Observe(health, lastFailover: time.GetUtcNow().AddMinutes(-16)), Policy);
+        Assert.True(later.IsFailover);
+    }
+
+    [Fact]
+    public void Never_an_automatic_failback_to_a_fenced_region()
+    {
+        var health = Health();
+        for (var i = 0; i < 3; i++) Probe(health, "eu-west-3", ok: false);
+        var d = FailoverDecision.Decide(Observe(health, standbyRole: RegionRole.Fenced), Policy);
+        Assert.False(d.IsFailover);
+        Assert.Contains("fenced", d.Situation);
+    }
+
+    [Fact]
+    public void Standby_down_with_a_healthy_primary_is_sev2_and_no_failover()
+    {
+        var health = Health();
+        Probe(health, "eu-west-3", ok: true);
+        var d = FailoverDecision.Decide(Observe(health, standbyUp: false), Policy);
+        var alert = Assert.IsType<ControllerAction.Alert>(d.Action);
+        Assert.Equal(AlertSeverity.Sev2, alert.Severity);
+        Assert.Equal(FailoverDecision.StandbyDownKey, alert.Key);
+    }
+
+    [Fact]
+    public void Primary_down_and_standby_down_is_sev1_outage_without_failover()
+    {
+        var health = Health();
+        for (var i = 0; i < 3; i++) Probe(health, "eu-west-3", ok: false);
+        var d = FailoverDecision.Decide(Observe(health, standbyUp: false), Policy);
+        Assert.Equal(AlertSeverity.Sev1, Assert.IsType<ControllerAction.Alert>(d.Action).Severity);
+        Assert.False(d.IsFailover);
+    }
+
+    [Fact]
+    public void Without_the_lease_or_during_a_runbook_the_controller_only_observes()
+    {
+        var health = Health();
+        for (var i = 0; i < 3; i++) Probe(health, "eu-west-3", ok: false);
+        Assert.IsType<ControllerAction.Wait>(FailoverDecision.Decide(Observe(health, lease: false), Policy).Action);
+        Assert.IsType<ControllerAction.Wait>(FailoverDecision.Decide(Observe(health, runbook: "failover-1"), Policy).Action);
+    }
+
+    [Fact]
+    public void One_of_two_vantage_points_failing_is_not_enough_both_are()
+    {
+        var health = Health();
+        for (var i = 0; i < 3; i++)
+        {
+            Probe(health, "eu-west-3", ok: false, "eu-central-1");
+            Probe(health, "eu-west-3", ok: true, "eu-west-3");
+        }
+        Assert.False(FailoverDecision.Decide(Observe(health), Policy).IsFailover);
+        for (var i = 0; i < 3; i++) Probe(health, "eu-west-3", ok: false, "eu-west-3");
+        Assert.True(FailoverDecision.Decide(Observe(health), Policy).IsFailover);
+    }
+
+    [Fact]
+    public void A_healthy_pair_resolves_earlier_alerts()
+    {
+        var health = Health();
+        Probe(health, "eu-west-3", ok: true);
+        var d = FailoverDecision.Decide(Observe(health), Policy);
+        Assert.IsType<ControllerAction.Wait>(d.Action);
+        Assert.Contains(FailoverDecision.PrimaryDownKey, d.Resolves);
+        Assert.Contains(FailoverDecision.StandbyDownKey, d.Resolves);
+    }
+}
