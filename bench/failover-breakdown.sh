@@ -22,27 +22,30 @@ for i in $(seq 1 "$rounds"); do
     if [ "$phase" = failover ]; then wait_steady 120; else wait_steady 60 primary-only; fi
     log="$art/writer-$phase-$i.jsonl"
     if [ "$phase" = failover ]; then k=1; else k=2; fi
+    quiet_gate
     start_writer "$log" $(( (i * 10 + k) * 1000000 ))
     sleep 1
+    ld=$(load1)
     t0=$(now)
     run_runbook "$phase $i" "$art/$phase-$i.json" "$phase"
     t1=$(now)
+    quiet_end
     sleep 3   # the writer keeps going: recovery must hold
     stop_writer
     read -r region host _ < <(status_line)
     win=$(bl window --log "$log" --start "$t0" --end "$t1")
     lost=$(bl lost --log "$log" --host "$host")
-    echo "{\"phase\": \"$phase\", \"round\": $i, \"newPrimary\": \"$region\", \"client\": $win, \"lost\": $lost}" >>"$art/client.jsonl"
+    echo "{\"phase\": \"$phase\", \"round\": $i, \"load1\": $ld, \"quietWaited\": $quiet_waited, \"busySamplesDuring\": $busy_during, \"newPrimary\": \"$region\", \"client\": $win, \"lost\": $lost}" >>"$art/client.jsonl"
     wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')
     if [ "$phase" = failover ]; then fo_files+=("$art/$phase-$i.json"); fo_walls+=("$wall"); else fb_files+=("$art/$phase-$i.json"); fb_walls+=("$wall"); fi
-    python3 - "$art/$phase-$i.json" "$wall" "$win" "$lost" "$phase" "$i" >&2 <<'PY'
+    python3 - "$art/$phase-$i.json" "$wall" "$win" "$lost" "$phase" "$i" "$ld $busy_during" >&2 <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1])); w = json.loads(sys.argv[3]); l = json.loads(sys.argv[4])
 def sec(ts):
     h, m, s = ts.split(":"); return int(h) * 3600 + int(m) * 60 + float(s)
 steps = ", ".join(f"{s['name']} {sec(s['duration']):.2f}" for s in r["steps"])
 print(f"round {sys.argv[6]} {sys.argv[5]}: {r['outcome']} in {sec(r['duration']):.2f} s (command {float(sys.argv[2]):.2f} s); "
-      f"client: {w['failed']} failed writes, RTO {w['rto']} s, window {w['window']} s; acked lost {l['lost']}/{l['acked']}\n  {steps}")
+      f"load/foreign-busy samples {sys.argv[7]}; client: {w['failed']} failed writes, RTO {w['rto']} s, window {w['window']} s; acked lost {l['lost']}/{l['acked']}\n  {steps}")
 PY
   done
 done
@@ -68,6 +71,8 @@ for phase in ("failover", "failback"):
         "ackedLost": [x["lost"]["lost"] for x in c],
         "acked": [x["lost"]["acked"] for x in c],
         "errors": [x["client"].get("errors", {}) for x in c],
+        "load1AtStart": [x["load1"] for x in c],
+        "foreignBuildSamplesDuring": [x["busySamplesDuring"] for x in c],
     }
     out[phase] = s
 print(json.dumps(out, indent=1))

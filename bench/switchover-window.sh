@@ -22,17 +22,20 @@ for i in $(seq 1 "$rounds"); do
     wait_steady 120
     read -r from _ < <(status_line)
     log="$art/writer-$n.jsonl"
+    quiet_gate
     start_writer "$log" $(( n * 1000000 ))
     sleep 1
+    ld=$(load1)
     t0=$(now)
     run_runbook "switchover $n" "$art/switchover-$n.json" switchover
     t1=$(now)
+    quiet_end
     sleep 2
     stop_writer
     read -r to host _ < <(status_line)
     win=$(bl window --log "$log" --start "$t0" --end "$t1")
     lost=$(bl lost --log "$log" --host "$host")
-    python3 - "$art/switchover-$n.json" "$t0" "$t1" "$win" "$lost" "$i" "$dir" "$from" "$to" >>"$art/runs.jsonl" <<'PY'
+    python3 - "$art/switchover-$n.json" "$t0" "$t1" "$win" "$lost" "$i" "$dir" "$from" "$to" "$ld" "$busy_during" >>"$art/runs.jsonl" <<'PY'
 import json, sys
 from datetime import datetime
 r = json.load(open(sys.argv[1])); t0, t1 = float(sys.argv[2]), float(sys.argv[3])
@@ -42,7 +45,7 @@ ts = lambda x: datetime.fromisoformat(x).timestamp()
 own = ts(steps["verify-public-write"]["finishedAt"]) - ts(steps["stop-writes"]["startedAt"])
 print(json.dumps({"round": int(sys.argv[6]), "direction": sys.argv[7], "from": sys.argv[8], "to": sys.argv[9],
                   "outcome": r["outcome"], "clientWindow": w["window"], "client": w, "runbookWindow": round(own, 3),
-                  "stopWritesAt": round(ts(steps["stop-writes"]["startedAt"]) - t0, 3), "commandWall": round(t1 - t0, 3), "lost": l}))
+                  "stopWritesAt": round(ts(steps["stop-writes"]["startedAt"]) - t0, 3), "commandWall": round(t1 - t0, 3), "lost": l, "load1": float(sys.argv[10]), "busySamplesDuring": int(sys.argv[11])}))
 PY
     tail -1 "$art/runs.jsonl" | python3 -c '
 import json, sys
@@ -73,6 +76,8 @@ out = {"benchmark": "switchover-window", "rounds": rounds, "switchovers": len(ru
        "ackedWrites": [x["lost"]["acked"] for x in runs],
        "ackedWritesLost": sum(x["lost"]["lost"] for x in runs),
        "lostSeqs": [s for x in runs for s in x["lost"]["lostSeqs"]],
+       "load1AtStart": [x["load1"] for x in runs],
+       "foreignBuildSamplesDuring": [x["busySamplesDuring"] for x in runs],
        "directions": [f"{x['from']}->{x['to']}" for x in runs],
        "runbook": b.summarize_runs(results, [x["commandWall"] for x in runs])}
 print(json.dumps(out, indent=1))

@@ -11,6 +11,7 @@ art="/tmp/regami-bench-$bench_name-$(date +%Y%m%dT%H%M%S)"; mkdir -p "$art"
 writer_pid=""
 cleanup() {
   [ -n "$writer_pid" ] && kill "$writer_pid" 2>/dev/null || true
+  [ -n "${busy_pid:-}" ] && kill "$busy_pid" 2>/dev/null || true
   if [ -f "$work/cli/regami-dr.dll" ]; then
     dotnet "$work/cli/regami-dr.dll" lab down --purge --state-dir "$work/state" >/dev/null 2>&1 || true
   fi
@@ -28,21 +29,50 @@ YAML
 
 # Build once (outside every timing), then run a private copy of the build: other people
 # editing src/ make ./regami-dr rebuild, which must neither land inside a timed command nor
-# swap the binaries under the lab's running daemons. Same lock as ./regami-dr.
-if ! "$here/regami-dr" --help >/dev/null 2>"$work/build.log"; then
+# swap the binaries under the lab's running daemons. Same lock as ./regami-dr. When the tree
+# does not build right now (someone is mid-edit), the last good snapshot is used, with a note.
+lastgood=/tmp/regami-bench-cli-lastgood
+if "$here/regami-dr" --help >/dev/null 2>"$work/build.log"; then
+  (
+    exec 9>"$here/src/Regami.Dr.Cli/obj/.build.lock"; flock 9
+    cp -a "$here/src/Regami.Dr.Cli/bin/Release/net10.0" "$work/cli"
+  )
+  commit="$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$here" diff --quiet -- src samples 2>/dev/null || echo '+dirty')"
+  rm -rf "$lastgood.tmp"; cp -a "$work/cli" "$lastgood.tmp"; echo "$commit" >"$lastgood.tmp/.commit"
+  rm -rf "$lastgood"; mv "$lastgood.tmp" "$lastgood"
+elif [ -f "$lastgood/regami-dr.dll" ]; then
+  grep -m3 error "$work/build.log" >&2 || true
+  commit="$(cat "$lastgood/.commit") (last good build; the tree did not build)"
+  echo "bench: the CLI does not build now; using the last good snapshot ($commit)" >&2
+  cp -a "$lastgood" "$work/cli"
+else
   cat "$work/build.log" >&2; echo "bench: the CLI does not build" >&2; exit 1
 fi
-(
-  exec 9>"$here/src/Regami.Dr.Cli/obj/.build.lock"; flock 9
-  cp -a "$here/src/Regami.Dr.Cli/bin/Release/net10.0" "$work/cli"
-)
-commit="$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$here" diff --quiet -- src samples 2>/dev/null || echo '+dirty')"
 echo "bench: CLI snapshot of $commit in $work/cli; artifacts in $art" >&2
 
 cli() { dotnet "$work/cli/regami-dr.dll" "$@" --state-dir "$work/state" --config "$work/lab.yaml"; }
 now() { date +%s.%N; }
 bl() { python3 "$here/bench/lib/benchlib.py" "$@"; }
 machine() { echo "$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r), load avg $(cut -d' ' -f1-3 /proc/loadavg)"; }
+
+load1() { cut -d' ' -f1 /proc/loadavg; }   # 1-min load average (other work on the machine)
+
+# Other people's builds and test runs share the 2 cores. Before a timed command, wait (at most
+# QUIET_WAIT s, default 240) until none is running; while it runs, note whether one started.
+foreign_busy() { pgrep -f 'MSBuild\.dll|vstest\.console|testhost|bincore/csc|dotnet (build|test)' >/dev/null; }
+quiet_gate() {
+  local limit="${QUIET_WAIT:-240}" t0; t0=$(date +%s)
+  while foreign_busy; do
+    if [ $(( $(date +%s) - t0 )) -ge "$limit" ]; then echo "bench: still busy after ${limit} s; going on" >&2; break; fi
+    sleep 1
+  done
+  quiet_waited=$(( $(date +%s) - t0 ))
+  : >"$work/busy"
+  ( while :; do foreign_busy && echo busy >>"$work/busy"; sleep 0.5; done ) &
+  busy_pid=$!
+}
+# After the timed command: $busy_during = how many 0.5 s samples saw a foreign build/test.
+quiet_end() { kill "$busy_pid" 2>/dev/null; wait "$busy_pid" 2>/dev/null || true; busy_during=$(wc -l <"$work/busy"); }
 
 status_json() { cli status -o json 2>/dev/null; }
 # Prints "primaryRegion primaryHost standbyLagBytes(or -)" from status.

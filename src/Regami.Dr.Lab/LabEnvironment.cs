@@ -67,6 +67,9 @@ public sealed class LabEnvironment
     public string InstanceUrl(RegionOptions region, int index) => $"http://{region.Address}:{Options.Ports.FirstInstance + index - 1}";
     public string LoadBalancerUrl(RegionOptions region) => $"http://{region.Address}:{Options.Ports.LoadBalancer}";
 
+    /// <summary>The controller's API and dashboard (loopback; defaults to the DNS server's address).</summary>
+    public string ControllerUrl => $"http://{(Options.Controller.Address.Length > 0 ? Options.Controller.Address : Options.Dns.Address)}:{Options.Controller.Port}/";
+
     /// <summary>The connection string the region's API instances use (pooled: it is an application).</summary>
     public string AppConnectionString(RegionOptions region) =>
         $"Host={region.Address};Port={Options.Ports.Postgres};Username={Options.Database.User};Database={Options.Database.Name};Timeout=2;Command Timeout=2";

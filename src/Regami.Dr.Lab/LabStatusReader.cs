@@ -104,8 +104,9 @@ public sealed class LabStatusReader(LabEnvironment env)
             w2?.ReplicaSyncState,
             standby?.Name);
 
+        var controller = state?.Controller is { } c && Posix.IsAlive(c.Pid) ? new ControllerStatus(c.Url) : null;
         return new SystemStatus(o.Environment, writer.Item3 is { Reachable: true } ? writer.name : null, regions, traffic, replication,
-            null, env.Time.GetUtcNow(), problems.Count > 0 ? problems : null);
+            controller, env.Time.GetUtcNow(), problems.Count > 0 ? problems : null);
     }
 
     private (string? Reason, Dictionary<string, bool>? RoutingControls, Dictionary<string, bool>? HealthChecks) TryReadDnsStatus()

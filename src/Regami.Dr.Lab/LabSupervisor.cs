@@ -34,7 +34,7 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         report?.Invoke(message);
     }
 
-    public async Task<LabUpResult> UpAsync(ReplicationMode? mode, CancellationToken ct)
+    public async Task<LabUpResult> UpAsync(ReplicationMode? mode, CancellationToken ct, bool? withController = null)
     {
         var sw = Stopwatch.StartNew();
         var bin = env.Binaries(); // fail fast (exit 2) with the install command
@@ -47,7 +47,7 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         {
             var chosen = mode ?? o.Replication.ParsedMode;
             o.Replication.Mode = chosen == ReplicationMode.Sync ? "sync" : "async";
-            state = new LabState { CreatedAt = env.Time.GetUtcNow(), ReplicationMode = chosen };
+            state = new LabState { CreatedAt = env.Time.GetUtcNow(), ReplicationMode = chosen, ControllerEnabled = withController ?? o.Controller.Enabled };
             foreach (var r in o.Regions)
             {
                 var rs = state.Region(r.Name);
@@ -111,7 +111,36 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         env.Store.Save(state);
 
         await WaitUntilHealthyAsync(state, TimeSpan.FromSeconds(o.Timeouts.LabUpSeconds), includeDns: true, ct);
+
+        // The controller comes last, once everything it watches is healthy: it must not mistake a
+        // lab that is still starting for an outage.
+        if (withController is { } w) state.ControllerEnabled = w;
+        if (state.ControllerEnabled)
+        {
+            if (IsOurs(state.Controller?.Pid)) found.Add($"controller {state.Controller!.Url} (pid {state.Controller.Pid})");
+            else
+            {
+                var pid = Spawn(["monitor"], "controller");
+                state.Controller = new ProcessRecord { Pid = pid, Url = env.ControllerUrl, StartedAt = env.Time.GetUtcNow() };
+                env.Store.Save(state);
+                started.Add($"controller {env.ControllerUrl} (pid {pid})");
+                await WaitForControllerAsync(pid, ct);
+            }
+        }
         return new LabUpResult(!fresh && started.Count == 0, found, started, sw.Elapsed);
+    }
+
+    private async Task WaitForControllerAsync(int pid, CancellationToken ct)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < TimeSpan.FromSeconds(o.Timeouts.LabUpSeconds))
+        {
+            if (!Posix.IsAlive(pid)) throw new LabException($"the controller (pid {pid}) exited at start; see {paths.Log("controller")}");
+            if (await StatusCodeAsync(env.ControllerUrl + "api/controller", ct) == 200) return;
+            Report("waiting for the controller");
+            await Task.Delay(100, ct);
+        }
+        throw new LabException($"the controller did not answer at {env.ControllerUrl} within {o.Timeouts.LabUpSeconds:0} s; see {paths.Log("controller")}");
     }
 
     private void PrepareDirectories()
@@ -178,6 +207,8 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
             }
         }
         Check(o.Dns.Address, o.Dns.Port, IsOurs(state.Dns?.Pid), "DNS server", ProtocolType.Udp);
+        var controller = new Uri(env.ControllerUrl);
+        Check(controller.Host, controller.Port, IsOurs(state.Controller?.Pid), "controller");
         if (busy.Count > 0)
             throw new LabException("cannot start the lab, addresses in use:\n  " + string.Join("\n  ", busy) +
                 "\nStop what holds them (another lab: `regami-dr lab down --state-dir <its dir>`), or move this lab with --config (regions[].address, ports.*, dns.*).") { ExitCode = 2 };
@@ -315,7 +346,9 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
             }
             if (state is not null)
             {
-                // Traffic first, then compute, then the databases: nothing serves from a stopping database.
+                // The controller first (it must not take the teardown for an outage), then traffic,
+                // then compute, then the databases: nothing serves from a stopping database.
+                await Stop(state.Controller?.Pid, "controller");
                 await Stop(state.Dns?.Pid, "DNS server");
                 await Task.WhenAll(state.Regions.Values.Select(rs => Stop(rs.LoadBalancer?.Pid, $"load balancer {rs.Name}")));
                 await Task.WhenAll(state.Regions.Values.SelectMany(rs => rs.Instances).Select(i => Stop(i.Pid, $"API {i.Id}")));
@@ -347,6 +380,7 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
                     foreach (var i in rs.Instances) i.Pid = null;
                 }
                 state.Dns = null;
+                state.Controller = null;
                 env.Store.Save(state);
             }
         }

@@ -23,14 +23,15 @@ public static class LabCommand
     private static Command Up(GlobalOptions g)
     {
         var sync = new Option<bool>("--sync-replication") { Description = "Synchronous replication: a commit is acknowledged only once the standby has it" };
-        var cmd = new Command("up", "Start the lab (idempotent: an up lab is reported, missing parts are started) and wait until it is healthy.") { sync };
+        var noController = new Option<bool>("--no-controller") { Description = "Do not start the controller (no automatic failover, no alarms)" };
+        var cmd = new Command("up", "Start the lab (idempotent: an up lab is reported, missing parts are started) and wait until it is healthy.") { sync, noController };
         cmd.SetAction(async (parse, ct) =>
         {
             var env = g.Environment(parse);
             var json = parse.GetValue(g.Output) == OutputFormat.Json;
             var mode = parse.GetValue(sync) ? ReplicationMode.Sync : (ReplicationMode?)null;
             var supervisor = new LabSupervisor(env, json ? null : msg => Console.Error.WriteLine($"  … {msg}"));
-            var result = await supervisor.UpAsync(mode, ct);
+            var result = await supervisor.UpAsync(mode, ct, parse.GetValue(noController) ? false : null);
             var status = await new LabStatusReader(env).ReadAsync(ct);
             if (json)
             {
@@ -46,6 +47,7 @@ public static class LabCommand
                 console.MarkupLine($"[green]Lab up[/] in {result.Duration.TotalSeconds:0.0} s (state: {Markup.Escape(env.Paths.Root)}).");
             }
             var o = env.Options;
+            if (status.Controller?.Url is { } controllerUrl) console.MarkupLine($"  Controller   [bold]{Markup.Escape(controllerUrl)}[/] (dashboard; API /api/status; metrics /metrics)");
             console.MarkupLine($"  Public name  [bold]{o.Dns.FullName}[/] via DNS {o.Dns.Address}:{o.Dns.Port}  (dig @{o.Dns.Address} -p {o.Dns.Port} {o.Dns.FullName} +short)");
             foreach (var r in o.Regions)
                 console.MarkupLine($"  {r.Name,-13} PostgreSQL {r.Address}:{o.Ports.Postgres}  load balancer {Markup.Escape(env.LoadBalancerUrl(r))}");

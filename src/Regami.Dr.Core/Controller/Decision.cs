@@ -22,4 +22,15 @@ public sealed record GuardResult(string Guard, bool Passed, string Reason)
 public sealed record Decision(ControllerAction Action, string Situation, IReadOnlyList<GuardResult> Guards, IReadOnlyList<string> Resolves)
 {
     public bool IsFailover => Action is ControllerAction.Failover;
+
+    /// <summary>
+    /// What makes two decisions "the same situation" for the audit trail: the action, its alert
+    /// key and which guards refused — not the counters in the sentence, which change every tick.
+    /// </summary>
+    public string Signature => Action switch
+    {
+        ControllerAction.Alert a => $"alert:{a.Severity}:{a.Key}",
+        ControllerAction.Failover f => $"failover:{f.From}->{f.To}",
+        _ => "wait",
+    } + "|" + string.Join(",", Guards.Where(g => !g.Passed).Select(g => g.Guard)) + "|" + Situation.Split(' ', 3).Take(2).Aggregate("", (a, b) => a + b);
 }

@@ -103,7 +103,10 @@ public static class FailoverRunbook
             Description = $"make {from}'s database accept no writes (stop it; kill it if it will not stop)",
             Region = from,
             Options = new StepOptions(TimeSpan.FromSeconds(45), 1),
-            AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(from, ct)) is { Running: false } ? "the database is not running" : null,
+            // Skipped only when it is stopped AND recorded as fenced: the recorded role is what keeps
+            // `lab up` and the controller from starting or trusting it again.
+            AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(from, ct)) is { Running: false }
+                && (await ports.Topology.GetAsync(ct)).Roles.GetValueOrDefault(from) == RegionRole.Fenced ? "the database is stopped and recorded as fenced" : null,
             Execute = async (ctx, ct) =>
             {
                 var what = await ports.Database.FenceAsync(from, ct);
@@ -120,7 +123,8 @@ public static class FailoverRunbook
         Description = $"promote {to}'s database (pg_promote) and wait until it accepts writes",
         Region = to,
         Options = new StepOptions(policy.PromoteTimeout),
-        AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(to, ct)) is { Writable: true } ? $"{to} already accepts writes" : null,
+        AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(to, ct)) is { Writable: true }
+            && (await ports.Topology.GetAsync(ct)).Roles.GetValueOrDefault(to) == RegionRole.Primary ? $"{to} already accepts writes and is recorded as primary" : null,
         Execute = async (ctx, ct) =>
         {
             var what = await ports.Database.PromoteAsync(to, ct);

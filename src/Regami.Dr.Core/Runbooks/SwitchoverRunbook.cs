@@ -68,7 +68,8 @@ public static class SwitchoverRunbook
             Description = $"shut {from} down cleanly (its last WAL and shutdown checkpoint go to {to})",
             Region = from,
             Options = new StepOptions(TimeSpan.FromSeconds(45)),
-            AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(from, ct)) is { Running: false } ? $"{from} is stopped" : null,
+            AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(from, ct)) is { Running: false }
+                && (await ports.Topology.GetAsync(ct)).Roles.GetValueOrDefault(from) != RegionRole.Primary ? $"{from} is stopped" : null,
             Execute = async (ctx, ct) =>
             {
                 var what = await ports.Database.FenceAsync(from, ct);
@@ -158,7 +159,8 @@ public static class SwitchoverRunbook
             Description = $"start {region} as a streaming replica of {primary}",
             Region = region,
             Options = new StepOptions(TimeSpan.FromSeconds(90)),
-            AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(region, ct)) is { Reachable: true, InRecovery: true } ? $"{region} already runs as a replica" : null,
+            AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(region, ct)) is { Reachable: true, InRecovery: true }
+                && (await ports.Topology.GetAsync(ct)).Roles.GetValueOrDefault(region) == RegionRole.Standby ? $"{region} already runs as a replica" : null,
             Execute = async (ctx, ct) =>
             {
                 var what = await ports.Database.StartAsync(region, ct);

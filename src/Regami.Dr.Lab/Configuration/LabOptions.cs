@@ -20,6 +20,8 @@ public sealed class LabOptions
     public HealthCheckConfig HealthCheck { get; set; } = new();
     public DatabaseOptions Database { get; set; } = new();
     public TimeoutOptions Timeouts { get; set; } = new();
+    public ControllerConfig Controller { get; set; } = new();
+    public NotificationsConfig Notifications { get; set; } = new();
 
     public RegionOptions PrimaryRegion => Regions.First(r => r.IsPrimary);
     public RegionOptions StandbyRegion => Regions.First(r => !r.IsPrimary);
@@ -91,4 +93,47 @@ public sealed class TimeoutOptions
     /// <summary>How long `lab up` waits for everything to be healthy.</summary>
     public double LabUpSeconds { get; set; } = 60;
     public double ProcessStopSeconds { get; set; } = 10;
+}
+
+public sealed class ControllerConfig
+{
+    /// <summary>`lab up` starts a controller (`regami-dr monitor`) unless this is false or --no-controller is given.</summary>
+    public bool Enabled { get; set; } = true;
+    /// <summary>Address of the controller's API, dashboard and /metrics; empty = the DNS server's address.</summary>
+    public string Address { get; set; } = "";
+    public int Port { get; set; } = 7480;
+    public double IntervalSeconds { get; set; } = 1;
+    public bool AutomaticFailover { get; set; } = true;
+    /// <summary>The RPO guard of automatic failovers (the plan's RPO: 300 s).</summary>
+    public double MaxLagOnFailoverSeconds { get; set; } = 300;
+    public long MaxLagBytesOnFailover { get; set; } = 256L * 1024 * 1024;
+    /// <summary>No second automatic failover within this time (the plan has 15 min; the lab rehearses faster).</summary>
+    public double CooldownSeconds { get; set; } = 60;
+    /// <summary>local (a lock file, one controller) or etcd (controllers in several regions).</summary>
+    public string Lease { get; set; } = "local";
+    public string EtcdEndpoint { get; set; } = "http://127.0.0.1:2379";
+    /// <summary>Vantage points probing each region; the lab probes from each region's address.</summary>
+    public List<string> Vantages { get; set; } = ["local"];
+}
+
+public sealed class NotificationsConfig
+{
+    public bool Console { get; set; } = true;
+    /// <summary>JSON lines file of every delivery; empty = alerts.jsonl in the state directory.</summary>
+    public string File { get; set; } = "";
+    /// <summary>Slack-compatible incoming webhooks by name (a secret: never printed).</summary>
+    public Dictionary<string, string> ChatWebhooks { get; set; } = [];
+    public SmtpConfig? Smtp { get; set; }
+    public List<string> EmailTo { get; set; } = [];
+    public double RepeatSeconds { get; set; } = 30;
+}
+
+public sealed class SmtpConfig
+{
+    public string Host { get; set; } = "";
+    public int Port { get; set; } = 25;
+    public string From { get; set; } = "regami-dr@localhost";
+    public string Security { get; set; } = "none";
+    public string? Username { get; set; }
+    public string? Password { get; set; }
 }

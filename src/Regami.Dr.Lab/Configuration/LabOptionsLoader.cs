@@ -106,6 +106,18 @@ public static class LabOptionsLoader
         if (string.IsNullOrWhiteSpace(o.Database.Name)) Fail("database.name", "is required");
         if (o.Timeouts.LabUpSeconds <= 0) Fail("timeouts.labUpSeconds", "must be > 0");
         if (o.Timeouts.ProcessStopSeconds <= 0) Fail("timeouts.processStopSeconds", "must be > 0");
+        if (o.Controller.Address.Length > 0 && !IsLoopback(o.Controller.Address)) Fail("controller.address", $"must be an IPv4 address in 127.0.0.0/8 (found '{o.Controller.Address}')");
+        CheckPort(o.Controller.Port, "controller.port");
+        if (o.Controller.IntervalSeconds is <= 0 or > 600) Fail("controller.intervalSeconds", "must be > 0 and ≤ 600");
+        if (o.Controller.MaxLagOnFailoverSeconds < 0) Fail("controller.maxLagOnFailoverSeconds", "must not be negative");
+        if (o.Controller.CooldownSeconds < 0) Fail("controller.cooldownSeconds", "must not be negative");
+        if (o.Controller.Lease is not ("local" or "etcd")) Fail("controller.lease", $"must be local or etcd (found '{o.Controller.Lease}')");
+        if (o.Controller.Lease == "etcd" && !Uri.TryCreate(o.Controller.EtcdEndpoint, UriKind.Absolute, out _)) Fail("controller.etcdEndpoint", "must be an absolute URL such as http://127.0.0.1:2379");
+        if (o.Controller.Vantages.Count == 0) Fail("controller.vantages", "needs at least one vantage point");
+        if (o.Notifications.RepeatSeconds <= 0) Fail("notifications.repeatSeconds", "must be > 0");
+        foreach (var (name, url) in o.Notifications.ChatWebhooks)
+            if (!Uri.TryCreate(url, UriKind.Absolute, out _)) Fail($"notifications.chatWebhooks.{name}", "must be an absolute URL");
+        if (o.Notifications.Smtp is { } smtp && string.IsNullOrWhiteSpace(smtp.Host)) Fail("notifications.smtp.host", "is required when smtp is set");
 
         void CheckPort(int port, string field)
         {

@@ -17,6 +17,9 @@ public sealed class LabState
     public ReplicationMode ReplicationMode { get; set; }
     public Dictionary<string, RegionState> Regions { get; set; } = [];
     public ProcessRecord? Dns { get; set; }
+    public ProcessRecord? Controller { get; set; }
+    /// <summary>Whether `lab up` (and heal) run a controller for this lab (`--no-controller` turns it off).</summary>
+    public bool ControllerEnabled { get; set; } = true;
     public List<FaultRecord> Faults { get; set; } = [];
 
     public RegionState Region(string name) => Regions.TryGetValue(name, out var r) ? r : Regions[name] = new RegionState { Name = name };

@@ -59,11 +59,14 @@ public sealed class TestLab : IAsyncDisposable
         return dir;
     }
 
+    /// <param name="controller">Start the controller (automatic failover). Off by default so that tests of
+    /// other parts see exactly the faults they inject and nothing reacting to them.</param>
     public static async Task<TestLab> StartAsync(int net, string extraArgs = "", string? runAsUser = null, string? cliDll = null,
-        IReadOnlyDictionary<string, string>? env = null, string? baseDir = null)
+        IReadOnlyDictionary<string, string>? env = null, string? baseDir = null, bool controller = false)
     {
         var lab = new TestLab(net, runAsUser, cliDll, env, baseDir ?? NewBaseDirectory());
         var args = new List<string> { "lab", "up" };
+        if (!controller) args.Add("--no-controller");
         args.AddRange(extraArgs.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         lab.UpResult = await lab.RunAsync(args, TimeSpan.FromMinutes(3));
         if (lab.UpResult.ExitCode != 0)

@@ -1,0 +1,7 @@
+namespace Regami.Dr.Core.Notifications;
+
+/// <summary>A person (or rota) to notify.</summary>
+/// <param name="Name">Unique name, used in policies and deliveries.</param>
+/// <param name="Email">Where e-mail deliveries go; none means the contact gets no e-mail.</param>
+/// <param name="ChatWebhookName">The name of the chat webhook (room) that reaches this contact; none means no chat delivery on their account.</param>
+public sealed record Contact(string Name, string? Email, string? ChatWebhookName);

@@ -1,0 +1,45 @@
+using System.Net;
+using DnsClient;
+
+namespace Regami.Dr.Lab.Workload;
+
+/// <summary>
+/// Resolves the public name as an ordinary client does: asks one DNS server and keeps the answer for exactly its TTL
+/// (the lab's 1 s), so the workload follows a failover as fast as a real client would, and no faster.
+/// </summary>
+public sealed class PublicNameResolver
+{
+    private readonly LookupClient _client;
+    private readonly string _name;
+
+    public PublicNameResolver(string name, IPAddress server, int port, TimeSpan timeout)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        _name = name;
+        _client = new LookupClient(new LookupClientOptions(new NameServer(server, port))
+        {
+            UseCache = true,              // honour the TTL...
+            MinimumCacheTimeout = null,   // ...as served: no floor,
+            MaximumCacheTimeout = null,   // no ceiling,
+            CacheFailedResults = false,   // and no memory of failures.
+            Timeout = timeout,
+            Retries = 0,
+            ThrowDnsErrors = false,
+            ContinueOnDnsError = false,
+            ContinueOnEmptyResponse = false,
+        });
+    }
+
+    public PublicNameResolver(WorkloadOptions options)
+        : this(options.PublicName, IPAddress.Parse(options.DnsAddress), options.DnsPort, options.DnsTimeout)
+    {
+    }
+
+    /// <summary>The first A record of the name, or null when the server answered without one.</summary>
+    /// <exception cref="DnsResponseException">No answer in time, or the server could not be reached.</exception>
+    public async Task<string?> ResolveAsync(CancellationToken cancellationToken)
+    {
+        var response = await _client.QueryAsync(_name, QueryType.A, QueryClass.IN, cancellationToken).ConfigureAwait(false);
+        return response.Answers.ARecords().FirstOrDefault()?.Address.ToString();
+    }
+}

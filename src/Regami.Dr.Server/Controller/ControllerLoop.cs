@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Regami.Dr.Core.Audit;
+using Regami.Dr.Core.Controller;
+using Regami.Dr.Core.Leases;
+using Regami.Dr.Core.Ports;
+using Regami.Dr.Core.Runbooks;
+using Regami.Dr.Core.Runbooks.Journal;
+using Regami.Dr.Core.Topology;
+
+namespace Regami.Dr.Server.Controller;
+
+/// <summary>What the controller acts and records through.</summary>
+public sealed record ControllerDependencies(
+    DrPorts Ports,
+    IRunbookJournal Journal,
+    IAuditLog Audit,
+    IRunbookLease RunbookLease,
+    IControllerLease Lease,
+    IAlertSink Alerts,
+    IMetricSink? MetricSink,
+    HttpHealthProber Prober,
+    TimeProvider Time);
+
+/// <summary>
+/// The decision loop: every tick observe (health probes from every vantage point, each region's
+/// database, the lag, the journal, the lease) → decide (<see cref="FailoverDecision.Decide"/>, pure)
+/// → act (run the failover runbook, raise or resolve alerts) → record (audit when the situation
+/// changes, metrics every tick). Only this class performs the controller's effects.
+/// </summary>
+public sealed class ControllerLoop(ControllerOptions options, ControllerDependencies deps, ControllerMetrics metrics, ControllerState state, ILogger logger)
+{
+    public const string Actor = "controller";
+    private readonly RegionHealth health = new(options.FailureThreshold, options.Policy.UnhealthyVantageShare, deps.Time);
+    private string? lastSituation;
+    private DateTimeOffset? lastFailoverAt;
+    private readonly JsonSerializerOptions json = new(JsonSerializerDefaults.Web);
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        lastFailoverAt = await LastFailoverAsync(ct);
+        logger.LogInformation("controller {Owner} started: interval {Interval}s, threshold {Threshold}, lease {Lease}",
+            options.Owner, options.Interval.TotalSeconds, options.FailureThreshold, deps.Lease.Name);
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var started = deps.Time.GetTimestamp();
+                try
+                {
+                    await TickAsync(ct);
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested) { break; }
+                catch (Exception e)
+                {
+                    // A failing tick is counted and shown, never silently swallowed; the loop goes on.
+                    metrics.TickErrors.Inc();
+                    state.Update(s => s with { TickErrors = s.TickErrors + 1, LastError = e.Message });
+                    logger.LogError(e, "controller tick failed: {Error}", e.Message);
+                }
+                var elapsed = deps.Time.GetElapsedTime(started);
+                metrics.TickDuration.Set(elapsed.TotalSeconds);
+                var wait = options.Interval - elapsed;
+                if (wait > TimeSpan.Zero)
+                {
+                    try { await Task.Delay(wait, deps.Time, ct); }
+                    catch (OperationCanceledException) { break; }
+                }
+            }
+        }
+        finally
+        {
+            await deps.Lease.ReleaseAsync(options.Owner, CancellationToken.None);
+        }
+    }
+
+    public async Task<Decision> TickAsync(CancellationToken ct)
+    {
+        var observation = await ObserveAsync(ct);
+        var decision = FailoverDecision.Decide(observation, options.Policy);
+        await RecordAsync(observation, decision, ct);
+        await ActAsync(decision, ct);
+        return decision;
+    }
+
+    private async Task<ControllerObservation> ObserveAsync(CancellationToken ct)
+    {
+        var probes = await Task.WhenAll(options.HealthTargets.Select(t => deps.Prober.ProbeAsync(t, ct)));
+        foreach (var p in probes) health.Record(p);
+        var topology = await deps.Ports.Topology.GetAsync(ct);
+        var databases = await Task.WhenAll(topology.Regions.Select(r => deps.Ports.Database.ObserveAsync(r, ct)));
+
+        var primaryDb = databases.FirstOrDefault(d => d.Region == topology.Primary);
+        if (primaryDb is { Reachable: true, InRecovery: false, ReplicaLagBytes: { } bytes } && topology.Standby is { } standby)
+        {
+            var seconds = bytes == 0 ? 0 : primaryDb.ReplicaLagSeconds;
+            await deps.Ports.Lag.RememberAsync(new LagSample(deps.Time.GetUtcNow(), primaryDb.Region, standby, bytes, seconds), ct);
+            metrics.LagBytes.Set(bytes);
+            if (seconds is { } s) metrics.LagSeconds.Set(s);
+        }
+        var lag = await deps.Ports.Lag.LastAsync(ct);
+
+        var unfinished = await deps.Journal.FindUnfinishedAsync(null, ct);
+        var inProgress = unfinished is { Outcome: RunOutcome.Running } && unfinished.Pid is { } pid && ProcessExists(pid) ? unfinished.Id : null;
+
+        var holds = await deps.Lease.TryAcquireOrRenewAsync(options.Owner, options.LeaseTtl, ct);
+        metrics.LeaseHeld.Set(holds ? 1 : 0);
+        var holder = holds ? options.Owner : (await deps.Lease.CurrentAsync(ct))?.Owner;
+
+        var regions = topology.Regions.Select(r =>
+        {
+            var v = health.Verdict(r);
+            metrics.RegionHealthy.WithLabels(r).Set(v.Healthy ? 1 : 0);
+            var db = databases.First(d => d.Region == r);
+            metrics.DatabaseWritable.WithLabels(r).Set(db.Writable ? 1 : 0);
+            return new RegionView(r, topology.Roles.GetValueOrDefault(r, RegionRole.Unknown), v.Healthy, v.UnhealthyVantages, v.Vantages, v.Detail, db);
+        }).ToList();
+
+        if (deps.MetricSink is { } sink)
+        {
+            var samples = new List<(string, double)>();
+            foreach (var p in probes) samples.Add(($"health.{p.Region}", p.Succeeded ? 1 : 0));
+            foreach (var d in databases) samples.Add(($"health.{d.Region}.database", d.Reachable ? 1 : 0));
+            if (lag?.Seconds is { } ls && lag.At > deps.Time.GetUtcNow() - options.Interval * 3) samples.Add(("replication.lagSeconds", ls));
+            await sink.RecordAsync(samples, deps.Time.GetUtcNow(), ct);
+        }
+        return new ControllerObservation(deps.Time.GetUtcNow(), regions, lag, inProgress, lastFailoverAt, holds, holder);
+    }
+
+    /// <summary>Audit every change of situation with all the decision's inputs; metrics every tick.</summary>
+    private async Task RecordAsync(ControllerObservation o, Decision d, CancellationToken ct)
+    {
+        metrics.Ticks.Inc();
+        state.Update(s => s with { Observation = o, Decision = d, LastTickAt = o.At, Ticks = s.Ticks + 1, LastFailoverAt = lastFailoverAt });
+        if (d.Signature == lastSituation) return;
+        lastSituation = d.Signature;
+        logger.LogInformation("decision: {Situation}", d.Situation);
+        var inputs = JsonSerializer.Serialize(new
+        {
+            situation = d.Situation,
+            action = d.Action.GetType().Name,
+            guards = d.Guards,
+            regions = o.Regions.Select(r => new { r.Region, role = r.RecordedRole.ToString(), r.Healthy, r.UnhealthyVantages, r.Vantages, r.HealthDetail, db = new { r.Database.Reachable, r.Database.InRecovery, r.Database.Writable, r.Database.Lsn, r.Database.Error } }),
+            lastKnownLag = o.LastKnownLag,
+            o.RunbookInProgress,
+            o.LastFailoverAt,
+            o.HoldsLease,
+        }, json);
+        await deps.Audit.AppendAsync(new AuditEntry(o.At, Actor, "monitor", o.Primary?.Region, "controller.decision",
+            d.Action switch { ControllerAction.Failover => "failover", ControllerAction.Alert a => $"alert-sev{(int)a.Severity}", _ => "info" }, inputs), ct);
+    }
+
+    private async Task ActAsync(Decision d, CancellationToken ct)
+    {
+        foreach (var key in d.Resolves) await deps.Alerts.ResolveAsync(key, "condition cleared", ct);
+        switch (d.Action)
+        {
+            case ControllerAction.Alert a:
+                await deps.Alerts.RaiseAsync(a.Severity, a.Key, a.Title, d.Situation, ct);
+                break;
+            case ControllerAction.Failover f:
+                await FailoverAsync(f.From, f.To, d.Situation, "controller: automatic failover", ct);
+                break;
+        }
+        await deps.Alerts.TickAsync(ct);
+    }
+
+    /// <summary>Runs the failover runbook (fencing first). Also used by the API's POST /api/failover.</summary>
+    public async Task<RunbookResult> FailoverAsync(string from, string to, string reason, string command, CancellationToken ct, bool force = false, string actor = Actor)
+    {
+        var failoverPolicy = options.Policy.ToFailoverPolicy();
+        var runbook = FailoverRunbook.Build(from, to, force, deps.Ports, failoverPolicy);
+        var engine = new RunbookEngine(deps.Journal, deps.Audit, deps.RunbookLease, deps.Time, actor);
+        await deps.Alerts.RaiseAsync(AlertSeverity.Sev1, $"failover:{from}->{to}", $"failing over from {from} to {to}", reason, ct);
+        state.Update(s => s with { RunningFailover = $"{from} → {to}" });
+        var sw = Stopwatch.StartNew();
+        RunbookResult result;
+        try
+        {
+            result = await engine.RunAsync(runbook, command, new RunbookRunOptions(), null, ct);
+        }
+        catch (RunbookBusyException e)
+        {
+            logger.LogWarning("failover not started: {Reason}", e.Message);
+            state.Update(s => s with { RunningFailover = null });
+            throw;
+        }
+        lastFailoverAt = deps.Time.GetUtcNow();
+        metrics.Failovers.WithLabels(result.Succeeded ? "succeeded" : "failed").Inc();
+        metrics.LastFailoverDuration.Set(sw.Elapsed.TotalSeconds);
+        foreach (var step in result.Steps)
+            metrics.RunbookStepDuration.WithLabels(runbook.Kind, step.Name).Set(step.Duration?.TotalSeconds ?? 0);
+        state.Update(s => s with { RunningFailover = null, LastFailoverAt = lastFailoverAt, LastFailoverRun = result.RunId });
+        var outcome = result.Succeeded
+            ? $"failover from {from} to {to} succeeded in {sw.Elapsed.TotalSeconds:0.0} s (run {result.RunId})"
+            : $"failover from {from} to {to} {result.Outcome.ToString().ToLowerInvariant()} at step {result.FailedStep}: {result.Detail} (run {result.RunId})";
+        logger.LogWarning("{Outcome}", outcome);
+        await deps.Alerts.RaiseAsync(AlertSeverity.Sev1, $"failover-result:{result.RunId}", outcome, reason, ct);
+        return result;
+    }
+
+    private async Task<DateTimeOffset?> LastFailoverAsync(CancellationToken ct)
+    {
+        // The cooldown runs from the last failover, unless a human has since completed a failback
+        // or switchover: that says the pair is whole again.
+        var runs = await deps.Journal.ListAsync(50, ct);
+        var last = runs.FirstOrDefault(r => r.Outcome == RunOutcome.Succeeded && r.Kind is FailoverRunbook.Kind or FailbackRunbook.Kind or SwitchoverRunbook.Kind);
+        return last?.Kind == FailoverRunbook.Kind ? last.FinishedAt : null;
+    }
+
+    private static bool ProcessExists(int pid)
+    {
+        try { return !Process.GetProcessById(pid).HasExited; }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
+    }
+}

@@ -1,0 +1,239 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Regami.Dr.Core.Notifications;
+using Regami.Dr.Server.Notifications;
+
+namespace Regami.Dr.Core.Tests.Notifications;
+
+/// <summary>
+/// The dispatcher against real local endpoints: a Kestrel webhook receiver and a TCP SMTP sink
+/// that MailKit talks to, both on 127.0.0.1 with ephemeral ports.
+/// </summary>
+public sealed class NotificationDispatcherTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Start = new(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
+    private const string Key = "alarm:primary-unhealthy-eu-west-3";
+
+    private readonly FakeTimeProvider _time = new(Start);
+    private readonly ListLogger _logger = new();
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private readonly StringWriter _console = new();
+    private WebhookReceiver _webhook = null!;
+    private SmtpSink _smtp = null!;
+
+    public async Task InitializeAsync()
+    {
+        _webhook = await WebhookReceiver.StartAsync();
+        _smtp = new SmtpSink();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _webhook.DisposeAsync();
+        await _smtp.DisposeAsync();
+        _http.Dispose();
+    }
+
+    private NotificationOptions Options(int? smtpPort = null) => new()
+    {
+        ChatWebhooks = new Dictionary<string, string> { ["ops"] = _webhook.Url.ToString() },
+        Smtp = new SmtpOptions { Host = "127.0.0.1", Port = smtpPort ?? _smtp.Port, From = "Regami DR <dr@regami.test>", UseTls = SmtpTlsMode.None, Timeout = TimeSpan.FromSeconds(5) },
+        Contacts = [new Contact("alice", "alice@regami.test", "ops")],
+    };
+
+    private NotificationDispatcher NewDispatcher(NotificationOptions? options = null) =>
+        NotificationDispatcher.Create(options ?? Options(), _logger, _time, _http, _console);
+
+    private Alert Sev1() => new(Key, NotificationSeverity.Sev1, "Primary region eu-west-3 unhealthy",
+        "Health check failed 3/3 times; failing over to eu-central-1.", _time.GetUtcNow());
+
+    private static string ChatText(string body) => JsonDocument.Parse(body).RootElement.GetProperty("text").GetString()!;
+
+    [Fact]
+    public async Task A_sev1_alert_reaches_the_chat_webhook_and_the_mailbox_with_the_right_text()
+    {
+        var dispatcher = NewDispatcher();
+        var id = AlertId.For(Key);
+
+        var outcomes = await dispatcher.RaiseAsync(Sev1());
+
+        var body = Assert.Single(_webhook.Bodies);
+        Assert.Equal(
+            "*[SEV1] Primary region eu-west-3 unhealthy*\nHealth check failed 3/3 times; failing over to eu-central-1.\n\n" +
+            $"Alert {id} ({Key}), SEV1, raised 2026-11-24 09:00:00Z.\nRepeats until acknowledged: regami-dr alerts ack {id}",
+            ChatText(body));
+
+        var mail = Assert.Single(_smtp.Mails);
+        Assert.Equal("dr@regami.test", mail.MailFrom);
+        Assert.Equal(["alice@regami.test"], mail.RcptTo);
+        Assert.Equal("[SEV1] Primary region eu-west-3 unhealthy", mail.Message.Subject);
+        Assert.Equal("alice@regami.test", mail.Message.To.Mailboxes.Single().Address);
+        Assert.Equal(id, mail.Message.Headers["X-Regami-Alert-Id"]);
+        Assert.Equal(MimeKit.MessagePriority.Urgent, mail.Message.Priority);
+        Assert.StartsWith("Health check failed 3/3 times; failing over to eu-central-1.", mail.Message.TextBody!.ReplaceLineEndings("\n"));
+        Assert.Contains($"regami-dr alerts ack {id}", mail.Message.TextBody);
+
+        Assert.Contains("[SEV1] Primary region eu-west-3 unhealthy", _console.ToString());
+
+        // Console, chat and e-mail delivered; file and SNS are part of Sev1 but not configured here.
+        Assert.Equal(3, dispatcher.SucceededDeliveries);
+        Assert.Equal(0, dispatcher.FailedDeliveries);
+        Assert.Equal(2, dispatcher.UndeliveredDeliveries);
+        Assert.Null(dispatcher.LastError);
+        Assert.Equal(["no File channel configured", "no Sns channel configured"],
+            outcomes.Where(o => !o.Succeeded).Select(o => o.Error).Order());
+    }
+
+    [Fact]
+    public async Task A_failing_webhook_is_counted_and_logged_and_does_not_stop_the_email()
+    {
+        _webhook.StatusCode = 500;
+        var dispatcher = NewDispatcher();
+
+        var outcomes = await dispatcher.RaiseAsync(Sev1()); // does not throw
+
+        Assert.Single(_webhook.Bodies);
+        Assert.Single(_smtp.Mails);
+        Assert.Equal(1, dispatcher.FailedDeliveries);
+        Assert.Equal(2, dispatcher.SucceededDeliveries); // console and e-mail
+        var failed = Assert.Single(outcomes, o => o.ChannelName == "ops");
+        Assert.False(failed.Succeeded);
+
+        var error = dispatcher.LastError!;
+        Assert.StartsWith("Chat 'ops': chat webhook 'ops' (http://127.0.0.1:", error);
+        Assert.Contains("/***) answered 500 Internal Server Error: invalid_token: the receiver is configured to fail", error);
+        Assert.Equal(Start, dispatcher.LastErrorAt);
+
+        var warning = Assert.Single(_logger.Entries, e => e.Level == LogLevel.Warning);
+        Assert.Equal(ChannelKind.Chat, warning.Values["Channel"]);
+        Assert.Equal("ops", warning.Values["ChannelName"]);
+        Assert.Equal(AlertId.For(Key), warning.Values["AlertId"]);
+        Assert.Equal(Key, warning.Values["AlertKey"]);
+        Assert.Equal(NotificationSeverity.Sev1, warning.Values["Severity"]);
+        var ex = Assert.IsType<NotificationDeliveryException>(warning.Exception);
+        Assert.Equal(500, ex.StatusCode);
+
+        // The webhook URL's path is its secret: it is nowhere in the logs, the error or the outcome.
+        Assert.DoesNotContain(WebhookReceiver.SecretToken, _logger.AllText());
+        Assert.DoesNotContain(WebhookReceiver.SecretToken, error);
+        Assert.DoesNotContain(WebhookReceiver.SecretToken, failed.Error);
+    }
+
+    [Fact]
+    public async Task An_unreachable_mail_server_is_counted_and_does_not_stop_the_chat()
+    {
+        int closedPort;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            closedPort = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        var dispatcher = NewDispatcher(Options(smtpPort: closedPort));
+
+        await dispatcher.RaiseAsync(Sev1());
+
+        Assert.Single(_webhook.Bodies);
+        Assert.Equal(1, dispatcher.FailedDeliveries);
+        Assert.StartsWith($"Email 'email': e-mail via 127.0.0.1:{closedPort} failed:", dispatcher.LastError);
+    }
+
+    [Fact]
+    public async Task Repeats_until_acknowledged_then_a_resolution_to_everyone_told()
+    {
+        var dispatcher = NewDispatcher();
+        await dispatcher.RaiseAsync(Sev1());
+        await dispatcher.RaiseAsync(Sev1()); // duplicate: nothing sent
+        Assert.Single(_webhook.Bodies);
+
+        _time.Advance(TimeSpan.FromMinutes(5));
+        await dispatcher.TickAsync();
+        Assert.Equal(2, _webhook.Bodies.Count);
+        Assert.StartsWith("*[SEV1] Primary region eu-west-3 unhealthy (repeat 1, unacknowledged)*", ChatText(_webhook.Bodies[1]));
+        Assert.Equal(2, _smtp.Mails.Count);
+
+        Assert.True(dispatcher.Acknowledge(AlertId.For(Key), "alice"));
+        Assert.False(dispatcher.Acknowledge("ffffffff", "alice"));
+        _time.Advance(TimeSpan.FromMinutes(10));
+        await dispatcher.TickAsync();
+        Assert.Equal(2, _webhook.Bodies.Count);
+
+        await dispatcher.ResolveAsync(Key, _time.GetUtcNow(), "eu-central-1 serves traffic; failover run 42 succeeded");
+
+        Assert.Equal(3, _webhook.Bodies.Count);
+        Assert.Equal(
+            "*[RESOLVED] Primary region eu-west-3 unhealthy*\n" +
+            "Resolved at 2026-11-24 09:15:00Z, 15 min 0 s after it was raised: eu-central-1 serves traffic; failover run 42 succeeded\n" +
+            $"Alert {AlertId.For(Key)} ({Key}), SEV1: Primary region eu-west-3 unhealthy\n" +
+            "Acknowledged by alice at 2026-11-24 09:05:00Z.",
+            ChatText(_webhook.Bodies[2]));
+        var resolved = _smtp.Mails[2].Message;
+        Assert.Equal("[RESOLVED] Primary region eu-west-3 unhealthy", resolved.Subject);
+        Assert.Equal(MimeKit.MessagePriority.Normal, resolved.Priority);
+        Assert.Empty(dispatcher.Open);
+    }
+
+    [Fact]
+    public async Task A_sev2_alert_goes_to_chat_and_email_but_not_the_console()
+    {
+        var dispatcher = NewDispatcher();
+
+        await dispatcher.RaiseAsync(new Alert("alarm:replica-lag-eu-central-1", NotificationSeverity.Sev2, "Replica lag above 300 s", "lag 412 s", Start));
+
+        Assert.Single(_webhook.Bodies);
+        Assert.Single(_smtp.Mails);
+        Assert.Equal("", _console.ToString());
+    }
+
+    [Fact]
+    public async Task A_hung_channel_times_out_without_holding_up_the_others()
+    {
+        var hung = new HungChannel();
+        var console = new StringWriter();
+        var dispatcher = new NotificationDispatcher(
+            new Escalator(EscalationPolicy.Plan, []),
+            [hung, new ConsoleChannel(console)],
+            _logger, _time, deliveryTimeout: TimeSpan.FromSeconds(30));
+
+        var raise = dispatcher.RaiseAsync(Sev1());
+        await hung.Started.Task;
+        Assert.Contains("[SEV1]", console.ToString()); // the console did not wait for the hung channel
+        _time.Advance(TimeSpan.FromSeconds(30));
+        await raise;
+
+        Assert.Equal(1, dispatcher.FailedDeliveries);
+        Assert.Equal("Sns 'sns': timed out after 30 s", dispatcher.LastError);
+    }
+
+    [Fact]
+    public async Task Cancellation_by_the_caller_propagates_and_an_invalid_alert_never_throws()
+    {
+        var dispatcher = new NotificationDispatcher(new Escalator(EscalationPolicy.Plan, []), [new HungChannel()], _logger, _time);
+        using var cts = new CancellationTokenSource();
+
+        var raise = dispatcher.RaiseAsync(Sev1(), cts.Token);
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => raise);
+
+        var outcomes = await dispatcher.RaiseAsync(Sev1() with { Key = "" });
+        Assert.Empty(outcomes);
+        Assert.StartsWith("raise : ", dispatcher.LastError);
+        Assert.Contains(_logger.Entries, e => e.Level == LogLevel.Error);
+    }
+
+    /// <summary>An SNS channel whose publish never completes until cancelled.</summary>
+    private sealed class HungChannel : INotificationChannel
+    {
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ChannelKind Kind => ChannelKind.Sns;
+
+        public async Task DeliverAsync(Delivery delivery, CancellationToken cancellationToken)
+        {
+            Started.TrySetResult();
+            await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+        }
+    }
+}
