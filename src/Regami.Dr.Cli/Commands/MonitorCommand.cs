@@ -71,9 +71,8 @@ public static class MonitorCommand
             };
             var dispatcher = NotificationDispatcher.Create(notificationOptions, loggerFactory.CreateLogger("notifications"), time, http);
             var alerts = new DispatcherAlertSink(dispatcher, time);
-            var primary = o.PrimaryRegion.Name;
-            var standby = o.StandbyRegion.Name;
-            var alarms = new AlarmSet(PlanAlarms.ForLab(primary, standby));
+            // Alarms watch roles, not region names, so they stay meaningful after a failover.
+            var alarms = new AlarmSet(PlanAlarms.ForLab("primary", "standby"));
             var metricsHolder = new ControllerMetrics();
             var deps = new ControllerDependencies(invoker.Ports(), store.Journal, store.Audit, store.Lease, lease, alerts,
                 new AlarmMetricSink(alarms, alerts, metricsHolder), new HttpHealthProber(http, options.ProbeTimeout), time);

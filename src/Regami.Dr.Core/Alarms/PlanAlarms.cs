@@ -62,9 +62,11 @@ public static class PlanAlarms
         DatapointsToAlarm: periods,
         Comparison: ComparisonOperator.LessThanThreshold,
         Threshold: 1,
-        TreatMissingData: MissingDataTreatment.Breaching,
+        // The controller produces these datapoints itself: silence means the controller was not
+        // running, not that the primary was down, so missing data must not page anyone.
+        TreatMissingData: MissingDataTreatment.Missing,
         Severity: Severity.Sev1,
-        Description: $"The primary region {region} failed its health check, or reported nothing, for {periods} periods of {period.TotalSeconds} s.");
+        Description: $"The primary region {region} failed its health check for {periods} periods of {period.TotalSeconds} s.");
 
     /// <summary>
     /// Sev2: the average replica lag was over <paramref name="thresholdSeconds"/> in <paramref name="periods"/>

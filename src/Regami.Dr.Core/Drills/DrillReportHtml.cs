@@ -114,17 +114,18 @@ public static class DrillReportHtml
         double Y(double count) => Top + plotH - count / maxTotal * plotH;
 
         var s = new StringBuilder();
+        // Colours are presentation attributes, not page CSS, so the chart reads the same when copied out of the page.
         s.Append("<svg class=\"chart\" viewBox=\"0 0 ").Append(F(ChartWidth)).Append(' ').Append(F(ChartHeight))
-            .Append("\" role=\"img\" aria-label=\"").Append(E($"Writes per {chart.BucketMilliseconds} ms: acknowledged and failed, with the recovery phases")).AppendLine("\">");
+            .Append("\" font-size=\"11\" fill=\"").Append(InkColour).Append("\" role=\"img\" aria-label=\"").Append(E($"Writes per {chart.BucketMilliseconds} ms: acknowledged and failed, with the recovery phases")).AppendLine("\">");
         s.Append("<title>").Append(E($"Acknowledged and failed writes per {chart.BucketMilliseconds} ms")).AppendLine("</title>");
         s.Append("<rect class=\"plot\" x=\"").Append(F(Left)).Append("\" y=\"").Append(F(Top)).Append("\" width=\"").Append(F(plotW))
-            .Append("\" height=\"").Append(F(plotH)).AppendLine("\"/>");
+            .Append("\" height=\"").Append(F(plotH)).AppendLine("\" fill=\"#fafbfc\" stroke=\"#d9dee3\"/>");
 
         // Bars: one group per outcome keeps the markup small.
         var barW = Math.Max(plotW / n, 0.5);
-        void Bars(string cssClass, Func<int, (int Below, int Count)> at)
+        void Bars(string cssClass, string fill, Func<int, (int Below, int Count)> at)
         {
-            s.Append("<g class=\"").Append(cssClass).AppendLine("\">");
+            s.Append("<g class=\"").Append(cssClass).Append("\" fill=\"").Append(fill).AppendLine("\">");
             for (var i = 0; i < n; i++)
             {
                 var (below, count) = at(i);
@@ -136,21 +137,21 @@ public static class DrillReportHtml
             }
             s.AppendLine("</g>");
         }
-        Bars("ack", i => (0, chart.Acknowledged[i]));
-        Bars("refused", i => (chart.Acknowledged[i], chart.Refused[i]));
-        Bars("unknown", i => (chart.Acknowledged[i] + chart.Refused[i], chart.Unknown[i]));
+        Bars("ack", AckColour, i => (0, chart.Acknowledged[i]));
+        Bars("refused", RefusedColour, i => (chart.Acknowledged[i], chart.Refused[i]));
+        Bars("unknown", UnknownColour, i => (chart.Acknowledged[i] + chart.Refused[i], chart.Unknown[i]));
 
         // Axes: x in seconds since the fault, y in writes per bucket.
-        s.Append("<g class=\"axis\">");
+        s.Append("<g class=\"axis\" stroke-width=\"1\">");
         s.Append("<line x1=\"").Append(F(Left)).Append("\" y1=\"").Append(F(Top + plotH)).Append("\" x2=\"").Append(F(Left + plotW))
-            .Append("\" y2=\"").Append(F(Top + plotH)).AppendLine("\"/>");
+            .Append("\" y2=\"").Append(F(Top + plotH)).Append("\" stroke=\"").Append(MutedColour).AppendLine("\"/>");
         var step = TickStep(span);
         var firstTick = Math.Ceiling(-faultOffset / step) * step;
         for (var t = firstTick; faultOffset + t <= span + 1e-9; t += step)
         {
             var x = X(faultOffset + t);
             s.Append("<line x1=\"").Append(F(x)).Append("\" y1=\"").Append(F(Top + plotH)).Append("\" x2=\"").Append(F(x))
-                .Append("\" y2=\"").Append(F(Top + plotH + 4)).Append("\"/>");
+                .Append("\" y2=\"").Append(F(Top + plotH + 4)).Append("\" stroke=\"").Append(MutedColour).Append("\"/>");
             s.Append("<text x=\"").Append(F(x)).Append("\" y=\"").Append(F(Top + plotH + 16)).Append("\" text-anchor=\"middle\">")
                 .Append(E((t > 0 ? "+" : "") + t.ToString("0.#", CultureInfo.InvariantCulture))).AppendLine("</text>");
         }
@@ -168,8 +169,11 @@ public static class DrillReportHtml
             var (label, at, cssClass) = markers[i];
             var x = X((at - chart.From).TotalSeconds);
             var labelY = 14 + (i % 3) * 15;
+            var stroke = cssClass switch { "fault" => FailColour, "success" => PassColour, _ => InkColour };
+            var style = cssClass == "phase" ? "stroke-width=\"1\" stroke-dasharray=\"4 3\"" : "stroke-width=\"2\"";
             s.Append("<g class=\"marker ").Append(cssClass).Append("\"><line x1=\"").Append(F(x)).Append("\" y1=\"").Append(F(labelY + 3))
-                .Append("\" x2=\"").Append(F(x)).Append("\" y2=\"").Append(F(Top + plotH)).Append("\"/>");
+                .Append("\" x2=\"").Append(F(x)).Append("\" y2=\"").Append(F(Top + plotH)).Append("\" stroke=\"").Append(stroke).Append("\" ")
+                .Append(style).Append("/>");
             var anchor = x > ChartWidth - 120 ? "end" : "start";
             s.Append("<text x=\"").Append(F(anchor == "end" ? x - 3 : x + 3)).Append("\" y=\"").Append(F(labelY)).Append("\" text-anchor=\"")
                 .Append(anchor).Append("\">").Append(E($"{label} {DrillReportSections.SinceFault(at, m.FaultInjectedAt)}")).AppendLine("</text></g>");
@@ -211,6 +215,9 @@ public static class DrillReportHtml
         return Math.Ceiling(span / 12 / 3600) * 3600;
     }
 
+    private const string InkColour = "#1d232a", MutedColour = "#5b6570", PassColour = "#1b7f3b", FailColour = "#b3261e";
+    private const string AckColour = "#2e9d52", RefusedColour = "#d64541", UnknownColour = "#f0a030";
+
     private static string F(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
@@ -233,12 +240,7 @@ public static class DrillReportHtml
         td.pass { color: var(--pass); font-weight: 600; } td.fail { color: var(--fail); font-weight: 600; }
         code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .88em; word-break: break-all; }
         .note { color: var(--muted); font-size: .9rem; margin: .3rem 0; }
-        svg.chart { width: 100%; height: auto; font-size: 11px; fill: var(--ink); }
-        svg.chart .plot { fill: #fafbfc; stroke: var(--line); }
-        svg.chart .ack rect { fill: var(--ack); } svg.chart .refused rect { fill: var(--refused); } svg.chart .unknown rect { fill: var(--unknown); }
-        svg.chart .axis line { stroke: var(--muted); }
-        svg.chart .marker line { stroke: var(--ink); stroke-dasharray: 4 3; } svg.chart .marker.fault line { stroke: var(--fail); stroke-dasharray: none; stroke-width: 2; }
-        svg.chart .marker.success line { stroke: var(--pass); stroke-dasharray: none; stroke-width: 2; }
+        svg.chart { width: 100%; height: auto; }
         .legend { font-size: .85rem; color: var(--muted); }
         .swatch { display: inline-block; width: .8em; height: .8em; margin: 0 .25em 0 .6em; vertical-align: -.05em; }
         .swatch.ack { background: var(--ack); } .swatch.refused { background: var(--refused); } .swatch.unknown { background: var(--unknown); }

@@ -58,7 +58,7 @@ internal static class DrillReportSections
             ],
             notes:
             [
-                $"RTO = fault injected → first acknowledged write through the public name after recovery: {m.Recovery}" +
+                $"RTO = fault injected → first acknowledged write through the public name after recovery: {m.Recovery.TrimEnd('.')}." +
                     (m.OutagePeriods > 1 ? $" The service went down {m.OutagePeriods} times after the fault." : ""),
                 m.LostAcknowledgedWrites == 0
                     ? "RPO = data-loss window: 0 s, no acknowledged write is missing on the new primary."

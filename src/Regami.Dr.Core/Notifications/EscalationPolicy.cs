@@ -24,11 +24,12 @@ public sealed record EscalationPolicy(SeverityRoute Sev1, SeverityRoute Sev2, Se
 
     /// <summary>
     /// The written plan: Sev1 (outage) pages every contact on every channel until acknowledged;
-    /// Sev2 (degraded) goes to chat and e-mail; Sev3 (potential) is recorded on the console and in the file.
+    /// Sev2 (degraded) goes to chat and e-mail, and is written to the file so a degraded period
+    /// leaves a record; Sev3 (potential) is recorded on the console and in the file.
     /// </summary>
     public static EscalationPolicy Plan { get; } = new(
         Sev1: new SeverityRoute([ChannelKind.Console, ChannelKind.File, ChannelKind.Chat, ChannelKind.Email, ChannelKind.Sns], RepeatUntilAcknowledged: true),
-        Sev2: new SeverityRoute([ChannelKind.Chat, ChannelKind.Email]),
+        Sev2: new SeverityRoute([ChannelKind.Chat, ChannelKind.Email, ChannelKind.File]),
         Sev3: new SeverityRoute([ChannelKind.Console, ChannelKind.File]));
 
     /// <summary><see cref="Plan"/> with a 30 s repeat interval.</summary>

@@ -52,6 +52,7 @@ public sealed class PublicNameWorkload
     private long _refused;
     private long _unknown;
     private long _skipped;
+    private int _inFlightCount;
     private volatile string? _lastAddress;
     private volatile string? _lastRegion;
     private volatile string? _lastError;
@@ -82,7 +83,7 @@ public sealed class PublicNameWorkload
         Interlocked.Read(ref _acknowledged),
         Interlocked.Read(ref _refused),
         Interlocked.Read(ref _unknown),
-        _inFlight.Count,
+        Volatile.Read(ref _inFlightCount),
         _options.FirstSeq + Interlocked.Read(ref _sent) - 1,
         Interlocked.Read(ref _skipped),
         _lastAddress,
@@ -130,6 +131,7 @@ public sealed class PublicNameWorkload
                 await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
                 var seq = _options.FirstSeq + Interlocked.Increment(ref _sent) - 1;
                 scheduled++;
+                Interlocked.Increment(ref _inFlightCount);
                 var write = WriteAsync(http, seq, slots);
                 _inFlight[seq] = write;
                 _ = write.ContinueWith(_ => _inFlight.TryRemove(seq, out Task? _), TaskScheduler.Default);
@@ -168,6 +170,7 @@ public sealed class PublicNameWorkload
         }
 
         Record(attempt);
+        Interlocked.Decrement(ref _inFlightCount);
     }
 
     private async Task<WriteAttempt> SendAsync(HttpClient http, long seq, DateTimeOffset sentAt, CancellationToken ct)

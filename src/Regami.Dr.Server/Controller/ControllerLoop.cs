@@ -120,8 +120,17 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
         if (deps.MetricSink is { } sink)
         {
             var samples = new List<(string, double)>();
-            foreach (var p in probes) samples.Add(($"health.{p.Region}", p.Succeeded ? 1 : 0));
-            foreach (var d in databases) samples.Add(($"health.{d.Region}.database", d.Reachable ? 1 : 0));
+            // Per region, and per current role: the alarms follow the roles across a failover.
+            foreach (var p in probes)
+            {
+                samples.Add(($"health.{p.Region}", p.Succeeded ? 1 : 0));
+                if (p.Region == topology.Primary) samples.Add(("health.primary", p.Succeeded ? 1 : 0));
+            }
+            foreach (var d in databases)
+            {
+                samples.Add(($"health.{d.Region}.database", d.Reachable ? 1 : 0));
+                if (d.Region == topology.Standby) samples.Add(("health.standby.database", d.Reachable ? 1 : 0));
+            }
             if (lag?.Seconds is { } ls && lag.At > deps.Time.GetUtcNow() - options.Interval * 3) samples.Add(("replication.lagSeconds", ls));
             await sink.RecordAsync(samples, deps.Time.GetUtcNow(), ct);
         }

@@ -166,8 +166,8 @@ public sealed class NotificationDispatcher
             await channel.DeliverAsync(delivery, linked.Token).ConfigureAwait(false);
             Interlocked.Increment(ref _succeeded);
             DeliveriesMetric.WithLabels(Label(channel.Kind), "delivered").Inc();
-            _logger.LogDebug("Delivered {Event} of alert {AlertId} on {Channel} '{ChannelName}'{Contact}",
-                EventOf(delivery), delivery.AlertId, channel.Kind, name, delivery.Contact is null ? "" : $" to {delivery.Contact}");
+            _logger.LogDebug("Delivered {Event} of alert {AlertId} on {Channel} '{ChannelName}' for contact {Contact}",
+                EventOf(delivery), delivery.AlertId, channel.Kind, name, delivery.Contact ?? "(all)");
             return new DeliveryOutcome(delivery, name, true, null);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -183,9 +183,9 @@ public sealed class NotificationDispatcher
             DeliveriesMetric.WithLabels(Label(channel.Kind), "failed").Inc();
             RecordError($"{channel.Kind} '{name}': {reason}");
             // The exception is logged for its type and stack; channels keep secrets out of their messages.
-            _logger.LogWarning(ex, "Notification delivery failed on {Channel} '{ChannelName}' for alert {AlertId} ({AlertKey}, {Severity}, {Event}){Contact}: {Error}",
+            _logger.LogWarning(ex, "Notification delivery failed on {Channel} '{ChannelName}' for alert {AlertId} ({AlertKey}, {Severity}, {Event}, contact {Contact}): {Error}",
                 channel.Kind, name, delivery.AlertId, delivery.AlertKey, delivery.Severity, EventOf(delivery),
-                delivery.Contact is null ? "" : $" to {delivery.Contact}", reason);
+                delivery.Contact ?? "(all)", reason);
             return new DeliveryOutcome(delivery, name, false, reason);
         }
     }

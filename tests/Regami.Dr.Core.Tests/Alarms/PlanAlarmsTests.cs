@@ -11,13 +11,13 @@ public class PlanAlarmsTests
     private static readonly TimeSpan Probe = TimeSpan.FromSeconds(10);
 
     [Fact]
-    public void Primary_unhealthy_is_minimum_health_below_1_for_3_of_3_minutes_missing_breaching_sev1()
+    public void Primary_unhealthy_is_minimum_health_below_1_for_3_of_3_minutes_missing_is_missing_sev1()
     {
         var alarm = PlanAlarms.PrimaryUnhealthy(Primary, TimeSpan.FromSeconds(60), 3);
 
         Assert.Equal(("primary-unhealthy", "health.eu-west-3", TimeSpan.FromSeconds(60), Statistic.Minimum, 3, 3),
             (alarm.Name, alarm.Metric, alarm.Period, alarm.Statistic, alarm.EvaluationPeriods, alarm.DatapointsToAlarm));
-        Assert.Equal((ComparisonOperator.LessThanThreshold, 1.0, MissingDataTreatment.Breaching, Severity.Sev1),
+        Assert.Equal((ComparisonOperator.LessThanThreshold, 1.0, MissingDataTreatment.Missing, Severity.Sev1),
             (alarm.Comparison, alarm.Threshold, alarm.TreatMissingData, alarm.Severity));
         Assert.Empty(alarm.Validate());
     }
@@ -70,10 +70,10 @@ public class PlanAlarmsTests
     }
 
     [Theory]
-    [InlineData(0, AlarmState.Alarm)] // never heard from: bad news at once
-    [InlineData(4, AlarmState.Ok)]    // silent for 4 minutes: the last healthy minute is still in the range
-    [InlineData(5, AlarmState.Alarm)] // silent for 5 minutes: nothing real left in the 5-period range
-    public void Silence_from_the_primary_counts_as_unhealthy(int silentMinutes, AlarmState expected)
+    [InlineData(0, AlarmState.InsufficientData)] // never heard from: the controller was not probing, no page
+    [InlineData(4, AlarmState.Ok)]               // silent for 4 minutes: the last healthy minute is still in the range
+    [InlineData(5, AlarmState.InsufficientData)] // silent for 5 minutes: nothing real left in the 5-period range
+    public void Silence_from_the_controller_is_insufficient_data_not_an_outage(int silentMinutes, AlarmState expected)
     {
         var alarm = PlanAlarms.PrimaryUnhealthy(Primary, Minute, 3);
         var lastProbe = T0 + 5 * Minute;

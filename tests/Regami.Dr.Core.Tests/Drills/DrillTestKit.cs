@@ -7,7 +7,8 @@ internal static class DrillTestKit
 {
     public static readonly DateTimeOffset T0 = new(2026, 11, 24, 22, 0, 0, TimeSpan.Zero);
 
-    public static DateTimeOffset At(double seconds) => T0.AddSeconds(seconds);
+    /// <summary>T0 + <paramref name="seconds"/>, rounded to the 100 ns tick (no binary-fraction drift across bucket edges).</summary>
+    public static DateTimeOffset At(double seconds) => T0.AddTicks((long)Math.Round(seconds * TimeSpan.TicksPerSecond));
 
     /// <summary>An acknowledged write sent at <paramref name="sent"/>, answered 10 ms later, committed 5 ms after sending.</summary>
     public static WriteAttempt Ack(long seq, double sent, double? committed = null, double latency = 0.010) =>
@@ -34,19 +35,22 @@ internal static class DrillTestKit
         var attempts = new List<WriteAttempt>();
         var present = new HashSet<long>();
         long seq = 1;
-        for (var t = 0.05; t < 5.0; t += 0.1, seq++)
+        for (var i = 0; i < 50; i++, seq++)
         {
+            var t = 0.05 + i / 10.0;
             attempts.Add(Ack(seq, t));
             if (!loseWrites || seq <= 47) present.Add(seq);
         }
-        for (var t = 5.05; t < 8.0; t += 0.1, seq++)
+        for (var i = 0; i < 30; i++, seq++)
         {
+            var t = 5.05 + i / 10.0;
             var unknown = seq % 4 == 0;
             attempts.Add(unknown ? Unknown(seq, t) : Refused(seq, t));
             if (unknown && seq % 8 == 0) present.Add(seq); // some timed-out writes did commit
         }
-        for (var t = 8.05; t < 10.0; t += 0.1, seq++)
+        for (var i = 0; i < 20; i++, seq++)
         {
+            var t = 8.05 + i / 10.0;
             attempts.Add(Ack(seq, t) with { Region = "eu-central-1", Address = "127.0.0.3" });
             present.Add(seq);
         }

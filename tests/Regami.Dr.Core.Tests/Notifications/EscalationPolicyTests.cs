@@ -13,7 +13,7 @@ public class EscalationPolicyTests
         Assert.Equal([ChannelKind.Console, ChannelKind.File, ChannelKind.Chat, ChannelKind.Email, ChannelKind.Sns], plan.Sev1.Channels);
         Assert.True(plan.Sev1.RepeatUntilAcknowledged);
         Assert.Null(plan.Sev1.Contacts);
-        Assert.Equal([ChannelKind.Chat, ChannelKind.Email], plan.Sev2.Channels);
+        Assert.Equal([ChannelKind.Chat, ChannelKind.Email, ChannelKind.File], plan.Sev2.Channels);
         Assert.False(plan.Sev2.RepeatUntilAcknowledged);
         Assert.Equal([ChannelKind.Console, ChannelKind.File], plan.Sev3.Channels);
         Assert.Equal(TimeSpan.FromMinutes(5), plan.RepeatInterval);

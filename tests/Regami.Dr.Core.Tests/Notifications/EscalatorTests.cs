@@ -58,12 +58,12 @@ public class EscalatorTests
     }
 
     [Fact]
-    public void Sev2_goes_to_chat_and_email_only()
+    public void Sev2_goes_to_chat_and_email_and_is_recorded_in_the_file()
     {
         var deliveries = NewEscalator().Raise(At(NotificationSeverity.Sev2, "alarm:replica-lag-eu-central-1", "Replica lag above 300 s"));
 
         Assert.Equal(
-            ["Chat::ops", "Chat::oncall", "Email:alice:alice@regami.com", "Email:bob:bob@regami.com", "Email:carol:carol@regami.com"],
+            ["Chat::ops", "Chat::oncall", "Email:alice:alice@regami.com", "Email:bob:bob@regami.com", "Email:carol:carol@regami.com", "File::"],
             Targets(deliveries));
         Assert.All(deliveries, d => Assert.Equal("[SEV2] Replica lag above 300 s", d.Subject));
         Assert.DoesNotContain("alerts ack", deliveries[0].Text); // Sev2 does not repeat, so nothing to acknowledge
@@ -273,7 +273,7 @@ public class EscalatorTests
         _time.Advance(TimeSpan.FromMinutes(10));
         var again = escalator.Raise(At(NotificationSeverity.Sev2));
 
-        Assert.Equal(5, again.Count);
+        Assert.Equal(6, again.Count);
         Assert.Equal(Start.AddMinutes(10), escalator.Open[0].RaisedAt);
     }
 

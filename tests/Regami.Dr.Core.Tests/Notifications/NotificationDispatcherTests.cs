@@ -113,6 +113,9 @@ public sealed class NotificationDispatcherTests : IAsyncLifetime
         Assert.Equal(AlertId.For(Key), warning.Values["AlertId"]);
         Assert.Equal(Key, warning.Values["AlertKey"]);
         Assert.Equal(NotificationSeverity.Sev1, warning.Values["Severity"]);
+        Assert.Equal("alert", warning.Values["Event"]);
+        Assert.Equal("(all)", warning.Values["Contact"]);
+        Assert.Contains("answered 500", (string)warning.Values["Error"]!);
         var ex = Assert.IsType<NotificationDeliveryException>(warning.Exception);
         Assert.Equal(500, ex.StatusCode);
 

@@ -24,7 +24,7 @@ public sealed class TestLab : IAsyncDisposable
     private readonly string? cliDll;
     private readonly IReadOnlyDictionary<string, string>? env;
 
-    private TestLab(int net, string? runAsUser, string? cliDll, IReadOnlyDictionary<string, string>? env, string baseDir)
+    private TestLab(int net, string? runAsUser, string? cliDll, IReadOnlyDictionary<string, string>? env, string baseDir, string extraConfig = "")
     {
         this.runAsUser = runAsUser;
         this.cliDll = cliDll;
@@ -46,7 +46,7 @@ public sealed class TestLab : IAsyncDisposable
             dns:
               address: {DnsAddress}
               port: {DnsPort}
-            """);
+            """ + "\n" + extraConfig);
     }
 
     public static string NewBaseDirectory()
@@ -62,9 +62,9 @@ public sealed class TestLab : IAsyncDisposable
     /// <param name="controller">Start the controller (automatic failover). Off by default so that tests of
     /// other parts see exactly the faults they inject and nothing reacting to them.</param>
     public static async Task<TestLab> StartAsync(int net, string extraArgs = "", string? runAsUser = null, string? cliDll = null,
-        IReadOnlyDictionary<string, string>? env = null, string? baseDir = null, bool controller = false)
+        IReadOnlyDictionary<string, string>? env = null, string? baseDir = null, bool controller = false, string extraConfig = "")
     {
-        var lab = new TestLab(net, runAsUser, cliDll, env, baseDir ?? NewBaseDirectory());
+        var lab = new TestLab(net, runAsUser, cliDll, env, baseDir ?? NewBaseDirectory(), extraConfig);
         var args = new List<string> { "lab", "up" };
         if (!controller) args.Add("--no-controller");
         args.AddRange(extraArgs.Split(' ', StringSplitOptions.RemoveEmptyEntries));

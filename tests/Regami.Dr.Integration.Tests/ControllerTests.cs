@@ -1,0 +1,77 @@
+using System.Text.Json;
+using Regami.Dr.Integration.Tests.Infrastructure;
+
+namespace Regami.Dr.Integration.Tests;
+
+/// <summary>The controller on a real lab: automatic failover when the primary dies, guarded.</summary>
+public sealed class ControllerTests
+{
+    [Fact]
+    public async Task Kill_db_on_the_primary_fails_over_automatically_and_says_why()
+    {
+        await using var lab = await TestLab.StartAsync(net: 41, controller: true);
+        var status = await lab.StatusAsync();
+        var controllerUrl = status.GetProperty("controller").GetProperty("url").GetString()!;
+
+        Assert.Equal(0, (await lab.RunAsync("lab", "fault", "kill-db", "--region", "eu-west-3")).ExitCode);
+        // threshold × interval + promotion + compute, with slack for a loaded 2-core machine.
+        var after = await Eventually.HoldsAsync(lab.StatusAsync,
+            s => s.GetProperty("primaryRegion").GetString() == "eu-central-1"
+                 && TestLab.Region(s, "eu-central-1").GetProperty("compute").GetProperty("running").GetInt32() >= 2,
+            TimeSpan.FromSeconds(60), "the controller to fail over to eu-central-1");
+        Assert.True(TestLab.Region(after, "eu-central-1").GetProperty("database").GetProperty("writable").GetBoolean());
+        await Eventually.HoldsAsync(lab.ResolveAsync, a => a == lab.StandbyAddress, TimeSpan.FromSeconds(20), "DNS to answer the new primary");
+
+        var audit = (await lab.RunAsync("audit", "list", "--output", "json")).Json.EnumerateArray().ToList();
+        var decision = audit.First(e => e.GetProperty("entry").GetProperty("action").GetString() == "controller.decision"
+                                        && e.GetProperty("entry").GetProperty("outcome").GetString() == "failover");
+        Assert.Contains("failing over to eu-central-1", decision.GetProperty("entry").GetProperty("details").GetString());
+        Assert.Contains(audit, e => e.GetProperty("entry").GetProperty("actor").GetString() == "controller"
+                                    && e.GetProperty("entry").GetProperty("action").GetString() == "step.promote-standby");
+
+        using var http = new HttpClient();
+        var metrics = await http.GetStringAsync(controllerUrl + "metrics");
+        Assert.Contains("regami_failovers_total{result=\"succeeded\"} 1", metrics);
+        Assert.Equal(0, (await lab.RunAsync("audit", "verify")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Lag_beyond_the_rpo_guard_refuses_the_failover_and_raises_sev1()
+    {
+        var baseDir = TestLab.NewBaseDirectory();
+        await using var lab = await TestLab.StartAsync(net: 42, controller: true, baseDir: baseDir,
+            extraConfig: "controller:\n  maxLagBytesOnFailover: 1000\n");
+        Assert.Equal(0, (await lab.RunAsync("lab", "fault", "pause-replication")).ExitCode);
+        for (var i = 0; i < 30; i++)
+            using (var r = await lab.WriteThroughPublicNameAsync(5000 + i, new string('x', 500))) Assert.True(r.IsSuccessStatusCode);
+        // Let the controller measure the lag while the primary still answers.
+        await Eventually.HoldsAsync(lab.StatusAsync, s => s.GetProperty("replication").GetProperty("lagBytes").GetInt64() > 1000,
+            TimeSpan.FromSeconds(10), "lag above the guard");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, (await lab.RunAsync("lab", "fault", "kill-db", "--region", "eu-west-3")).ExitCode);
+
+        var alerts = Path.Combine(lab.StateDir, "alerts.jsonl");
+        await Eventually.HoldsAsync(() => Task.FromResult(File.Exists(alerts) ? File.ReadAllText(alerts) : ""),
+            t => t.Contains("RPO guard"), TimeSpan.FromSeconds(30), "a Sev1 alert naming the RPO guard");
+        Assert.Contains("Sev1", File.ReadAllText(alerts), StringComparison.OrdinalIgnoreCase);
+        var status = await lab.StatusAsync();
+        Assert.NotEqual("primary", TestLab.Region(status, "eu-central-1").GetProperty("role").GetString());
+        var runs = (await lab.RunAsync("runbook", "list", "--output", "json")).Json;
+        Assert.DoesNotContain(runs.EnumerateArray(), r => r.GetProperty("kind").GetString() == "failover");
+    }
+
+    [Fact]
+    public async Task Losing_the_standby_is_sev2_and_never_a_failover()
+    {
+        await using var lab = await TestLab.StartAsync(net: 43, controller: true);
+        Assert.Equal(0, (await lab.RunAsync("lab", "fault", "kill-db", "--region", "eu-central-1")).ExitCode);
+        var alerts = Path.Combine(lab.StateDir, "alerts.jsonl");
+        await Eventually.HoldsAsync(() => Task.FromResult(File.Exists(alerts) ? File.ReadAllText(alerts) : ""),
+            t => t.Contains("standby-down"), TimeSpan.FromSeconds(30), "a Sev2 standby-down alert");
+        var line = File.ReadLines(alerts).First(l => l.Contains("standby-down"));
+        Assert.Contains("2", JsonDocument.Parse(line).RootElement.GetRawText());
+        var status = await lab.StatusAsync();
+        Assert.Equal("eu-west-3", status.GetProperty("primaryRegion").GetString());
+        Assert.Empty((await lab.RunAsync("runbook", "list", "--output", "json")).Json.EnumerateArray());
+    }
+}
