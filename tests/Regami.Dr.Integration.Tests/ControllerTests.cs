@@ -75,3 +75,59 @@ public sealed class ControllerTests
         Assert.Empty((await lab.RunAsync("runbook", "list", "--output", "json")).Json.EnumerateArray());
     }
 }
+
+/// <summary>Faults that leave the primary process alive, and two controllers sharing one etcd lease.</summary>
+public sealed class ControllerFaultTests
+{
+    [Fact]
+    public async Task A_hung_primary_is_failed_over_and_once_resumed_it_accepts_no_writes()
+    {
+        await using var lab = await TestLab.StartAsync(net: 44, controller: true);
+        Assert.Equal(0, (await lab.RunAsync("lab", "fault", "hang-db", "--region", "eu-west-3")).ExitCode);
+        await Eventually.HoldsAsync(lab.StatusAsync, s => s.GetProperty("primaryRegion").GetString() == "eu-central-1",
+            TimeSpan.FromSeconds(60), "the controller to fail over from the hung primary");
+        // Whatever the hung server does when it wakes up, it must not take writes: the fence stopped it.
+        Assert.Equal(0, (await lab.RunAsync("lab", "fault", "heal")).ExitCode);
+        await Assert.ThrowsAnyAsync<Npgsql.NpgsqlException>(() => TestLab.ScalarAsync<long>(lab.PrimaryAddress, "INSERT INTO records (seq, payload, region) VALUES (-7, 'x', 'x') RETURNING id"));
+        var status = await lab.StatusAsync();
+        Assert.Equal("fenced", TestLab.Region(status, "eu-west-3").GetProperty("role").GetString());
+        Assert.Equal(lab.StandbyAddress, await lab.ResolveAsync());
+    }
+
+    [Fact]
+    public async Task Two_controllers_sharing_an_etcd_lease_fail_over_exactly_once()
+    {
+        using var etcd = await Regami.Dr.Core.Tests.Leases.EtcdServer.StartAsync();
+        await using var lab = await TestLab.StartAsync(net: 45, controller: true,
+            extraConfig: $"controller:\n  lease: etcd\n  etcdEndpoint: {etcd.ClientUrl}\n");
+        var second = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { CliProcess.CliDll, "monitor", "--listen", "http://127.0.45.1:7481/", "--name", "second-controller", "--state-dir", lab.StateDir, "--config", lab.ConfigFile },
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        })!;
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+            var standbyController = await Eventually.HoldsAsync(async () =>
+            {
+                try { return await http.GetStringAsync("http://127.0.45.1:7481/api/controller"); } catch (HttpRequestException) { return ""; }
+            }, body => body.Contains("\"holdsLease\": false"), TimeSpan.FromSeconds(30), "the second controller to run without the lease");
+            Assert.Contains("another controller holds the lease", standbyController);
+
+            Assert.Equal(0, (await lab.RunAsync("lab", "fault", "kill-db", "--region", "eu-west-3")).ExitCode);
+            await Eventually.HoldsAsync(() => lab.RunAsync("runbook", "list", "--output", "json"),
+                r => r.Json.EnumerateArray().Any(x => x.GetProperty("kind").GetString() == "failover" && x.GetProperty("outcome").GetString() == "succeeded"),
+                TimeSpan.FromSeconds(90), "one controller to complete a failover");
+            await Task.Delay(TimeSpan.FromSeconds(3)); // give a second failover every chance to (wrongly) start
+            var runs = (await lab.RunAsync("runbook", "list", "--output", "json")).Json.EnumerateArray()
+                .Where(r => r.GetProperty("kind").GetString() == "failover").ToList();
+            Assert.Single(runs);
+            Assert.Equal("succeeded", runs[0].GetProperty("outcome").GetString());
+        }
+        finally
+        {
+            second.Kill(entireProcessTree: true);
+            await second.WaitForExitAsync();
+        }
+    }
+}

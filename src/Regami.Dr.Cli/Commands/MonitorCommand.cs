@@ -17,7 +17,9 @@ public static class MonitorCommand
 {
     public static Command Create(GlobalOptions g)
     {
-        var cmd = new Command("monitor", "Run the controller: health checks, alarms, automatic failover (guarded), notifications, HTTP API, dashboard and /metrics. Stops on SIGTERM/SIGINT.");
+        var listen = new Option<string?>("--listen") { Description = "Address of the API, dashboard and /metrics (default: controller.address:port of the lab config)" };
+        var name = new Option<string?>("--name") { Description = "This controller's name in the lease and the audit trail (default: controller@host pid N)" };
+        var cmd = new Command("monitor", "Run the controller: health checks, alarms, automatic failover (guarded), notifications, HTTP API, dashboard and /metrics. Stops on SIGTERM/SIGINT.") { listen, name };
         cmd.SetAction(async (parse, ct) =>
         {
             var env = g.Environment(parse);
@@ -46,7 +48,8 @@ public static class MonitorCommand
                     MaxLagBytesOnFailover = c.MaxLagBytesOnFailover,
                     Cooldown = TimeSpan.FromSeconds(c.CooldownSeconds),
                 },
-                ListenUrl = new Uri(env.ControllerUrl),
+                ListenUrl = new Uri(parse.GetValue(listen) ?? env.ControllerUrl),
+                Owner = parse.GetValue(name) is { } n0 ? $"{n0} pid {Environment.ProcessId}" : $"controller@{Environment.MachineName} pid {Environment.ProcessId}",
                 LeaseTtl = TimeSpan.FromSeconds(Math.Max(2, c.IntervalSeconds * 5)),
                 TokenFile = Path.Combine(env.Paths.Root, "controller.token"),
             };

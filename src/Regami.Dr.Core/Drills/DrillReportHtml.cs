@@ -14,6 +14,7 @@ public static class DrillReportHtml
     private const double ChartWidth = 960;
     private const double ChartHeight = 300;
     private const double Left = 48, Right = 16, Top = 64, Bottom = 40;
+    private const int MaxBars = 1200;
 
     public static string Render(DrillReport report)
     {
@@ -39,7 +40,7 @@ public static class DrillReportHtml
         Figure(h, "RPO", DrillReportSections.Seconds(m.RpoSeconds),
             "target " + DrillReportSections.Target(report.Targets.RpoSeconds), m.RpoSeconds <= report.Targets.RpoSeconds);
         Figure(h, "Lost acknowledged writes", m.LostAcknowledgedWrites.ToString(CultureInfo.InvariantCulture),
-            $"of {m.AcknowledgedWrites} acknowledged", m.LostAcknowledgedWrites == 0);
+            $"of {m.AcknowledgedWrites} acknowledged", m.LostAcknowledgedWrites == 0, warnOnly: true);
         Figure(h, "Checks", $"{report.Checks.Count(c => c.Passed)}/{report.Checks.Count}", "passed", report.Checks.All(c => c.Passed));
         h.AppendLine("</div>");
 
@@ -91,8 +92,9 @@ public static class DrillReportHtml
         return h.ToString();
     }
 
-    private static void Figure(StringBuilder h, string label, string value, string sub, bool good) =>
-        h.Append("<div class=\"figure ").Append(good ? "pass" : "fail").Append("\"><div class=\"label\">").Append(E(label))
+    /// <summary>A headline figure; <paramref name="warnOnly"/> marks a figure that is not itself a verdict (lost writes within the RPO).</summary>
+    private static void Figure(StringBuilder h, string label, string value, string sub, bool good, bool warnOnly = false) =>
+        h.Append("<div class=\"figure ").Append(good ? "pass" : warnOnly ? "warn" : "fail").Append("\"><div class=\"label\">").Append(E(label))
             .Append("</div><div class=\"value\">").Append(E(value)).Append("</div><div class=\"sub\">").Append(E(sub)).AppendLine("</div></div>");
 
     /// <summary>Stacked bars per bucket (acknowledged, refused, unknown) on a time axis in seconds since the fault, with phase markers.</summary>
@@ -102,6 +104,22 @@ public static class DrillReportHtml
         var n = chart.Acknowledged.Count;
         if (n == 0)
             return "<p class=\"note\">No write was recorded, so there is no chart.</p>";
+
+        // A long drill is drawn with wider bars (the JSON keeps every bucket): at most MaxBars rectangles per outcome.
+        var merge = (n + MaxBars - 1) / MaxBars;
+        if (merge > 1)
+        {
+            IReadOnlyList<int> Merge(IReadOnlyList<int> counts) =>
+                Enumerable.Range(0, (n + merge - 1) / merge).Select(i => counts.Skip(i * merge).Take(merge).Sum()).ToList();
+            chart = chart with
+            {
+                BucketMilliseconds = chart.BucketMilliseconds * merge,
+                Acknowledged = Merge(chart.Acknowledged),
+                Refused = Merge(chart.Refused),
+                Unknown = Merge(chart.Unknown),
+            };
+            n = chart.Acknowledged.Count;
+        }
 
         var m = report.Measured;
         var bucket = chart.BucketMilliseconds / 1000.0;
@@ -232,7 +250,7 @@ public static class DrillReportHtml
         .badge.pass { background: var(--pass); } .badge.fail { background: var(--fail); }
         .figures { display: flex; flex-wrap: wrap; gap: .75rem; }
         .figure { flex: 1 1 200px; border: 1px solid var(--line); border-left-width: 6px; border-radius: 6px; padding: .6rem .8rem; }
-        .figure.pass { border-left-color: var(--pass); } .figure.fail { border-left-color: var(--fail); }
+        .figure.pass { border-left-color: var(--pass); } .figure.fail { border-left-color: var(--fail); } .figure.warn { border-left-color: var(--unknown); }
         .figure .label { color: var(--muted); font-size: .85rem; } .figure .value { font-size: 1.5rem; font-weight: 600; } .figure .sub { color: var(--muted); font-size: .85rem; }
         table { border-collapse: collapse; width: 100%; margin: .5rem 0; font-size: .92rem; }
         th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }

@@ -35,11 +35,30 @@ public sealed class PublicNameResolver
     {
     }
 
-    /// <summary>The first A record of the name, or null when the server answered without one.</summary>
+    /// <summary>
+    /// The first A record of the name, or null when the server answered without one. Concurrent callers share one query
+    /// (at 50 writes/s, an expired answer would otherwise send a burst of identical queries); the query itself is
+    /// bounded by the DNS timeout, and <paramref name="cancellationToken"/> only stops this caller's wait.
+    /// </summary>
     /// <exception cref="DnsResponseException">No answer in time, or the server could not be reached.</exception>
-    public async Task<string?> ResolveAsync(CancellationToken cancellationToken)
+    public Task<string?> ResolveAsync(CancellationToken cancellationToken)
     {
-        var response = await _client.QueryAsync(_name, QueryType.A, QueryClass.IN, cancellationToken).ConfigureAwait(false);
+        Task<string?> query;
+        lock (_gate)
+        {
+            if (_pending is null || _pending.IsCompleted)
+                _pending = QueryAsync();
+            query = _pending;
+        }
+        return query.WaitAsync(cancellationToken);
+    }
+
+    private readonly object _gate = new();
+    private Task<string?>? _pending;
+
+    private async Task<string?> QueryAsync()
+    {
+        var response = await _client.QueryAsync(_name, QueryType.A, QueryClass.IN, CancellationToken.None).ConfigureAwait(false);
         return response.Answers.ARecords().FirstOrDefault()?.Address.ToString();
     }
 }

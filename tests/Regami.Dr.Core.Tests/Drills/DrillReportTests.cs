@@ -266,6 +266,19 @@ public sealed class DrillReportTests
     }
 
     [Fact]
+    public void Html_draws_a_long_drill_with_wider_bars_and_the_json_keeps_every_bucket()
+    {
+        var attempts = Enumerable.Range(1, 5000).Select(i => Ack(i, i * 0.1)).ToList();   // 500 s, one write per 100 ms
+        var report = DrillReport.From(RegionOutage() with { Attempts = attempts, PresentSeqs = Present(attempts.Select(a => a.Seq)) });
+
+        var html = DrillReportHtml.Render(report);
+
+        Assert.Equal(5000, report.Writes.Acknowledged.Count);
+        Assert.Equal(1000, Regex.Matches(html, "<rect x=").Count);
+        Assert.Contains("one bar per 500 ms of send time", html);
+    }
+
+    [Fact]
     public void Html_without_writes_says_there_is_no_chart()
     {
         var html = DrillReportHtml.Render(DrillReport.From(RegionOutage() with { Attempts = [], PresentSeqs = Present() }));
