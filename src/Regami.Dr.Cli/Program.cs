@@ -16,6 +16,7 @@ foreach (var c in RunbookCommands.Create(g)) root.Subcommands.Add(c);
 root.Subcommands.Add(AuditCommand.Create(g));
 root.Subcommands.Add(MonitorCommand.Create(g));
 root.Subcommands.Add(AlertsCommand.Create(g));
+root.Subcommands.Add(DrillCommand.Create(g));
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

@@ -101,6 +101,8 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
         }
         var lag = await deps.Ports.Lag.LastAsync(ct);
 
+        // Re-read each tick: a failback or switchover run by a human ends the cooldown.
+        lastFailoverAt = await LastFailoverAsync(ct);
         var unfinished = await deps.Journal.FindUnfinishedAsync(null, ct);
         var inProgress = unfinished is { Outcome: RunOutcome.Running } && unfinished.Pid is { } pid && ProcessExists(pid) ? unfinished.Id : null;
 

@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.Text.Json;
+using Regami.Dr.Cli.Drills;
+using Regami.Dr.Core.Drills;
+using Regami.Dr.Lab.State;
+
+namespace Regami.Dr.Cli.Commands;
+
+/// <summary>`regami-dr drill`: the quarterly DR drill as one command; `drill history`.</summary>
+public static class DrillCommand
+{
+    public static Command Create(GlobalOptions g)
+    {
+        var scenario = new Option<string>("--scenario") { Description = "Which disaster to rehearse", DefaultValueFactory = _ => "region-outage" };
+        scenario.AcceptOnlyFromAmong([.. DrillScenario.All.Select(s => s.Name)]);
+        var rto = new Option<string>("--rto") { Description = "RTO target (e.g. 15m, 900s, PT15M); default the plan's 15 min", DefaultValueFactory = _ => "15m" };
+        var rpo = new Option<string>("--rpo") { Description = "RPO target (e.g. 5m); default the plan's 5 min", DefaultValueFactory = _ => "5m" };
+        var rate = new Option<double>("--rate") { Description = "Workload writes per second through the public name", DefaultValueFactory = _ => 50 };
+        var reportDir = new Option<string?>("--report-dir") { Description = "Where the JSON, Markdown and HTML reports go (default: <state dir>/drills)" };
+        var keepLab = new Option<bool>("--keep-lab") { Description = "Leave a lab the drill brought up running afterwards" };
+        var drill = new Command("drill", "Run a DR drill on the lab: inject the fault, let the controller fail over, measure RTO and RPO from real acknowledged writes, verify, fail back, report. Exit 0 when the targets are met.")
+        {
+            scenario, rto, rpo, rate, reportDir, keepLab,
+        };
+        drill.SetAction(async (parse, ct) =>
+        {
+            if (!DurationText.TryParse(parse.GetValue(rto)!, out var rtoTarget))
+                throw new LabException($"--rto '{parse.GetValue(rto)}' is not a duration (examples: 900, 90s, 15m, PT15M)") { ExitCode = ExitCodes.Usage };
+            if (!DurationText.TryParse(parse.GetValue(rpo)!, out var rpoTarget))
+                throw new LabException($"--rpo '{parse.GetValue(rpo)}' is not a duration (examples: 0, 30s, 5m)") { ExitCode = ExitCodes.Usage };
+            if (parse.GetValue(rate) is <= 0 or > 2000)
+                throw new LabException("--rate must be between 0 and 2000 writes per second") { ExitCode = ExitCodes.Usage };
+            var json = parse.GetValue(g.Output) == OutputFormat.Json;
+            var env = g.Environment(parse);
+            var runner = new DrillRunner(env, line => Console.Error.WriteLine(line));
+            DrillReport report;
+            try
+            {
+                report = await runner.RunAsync(new DrillRequest(DrillScenario.Find(parse.GetValue(scenario)!)!, DrillTargets.From(rtoTarget, rpoTarget),
+                    parse.GetValue(rate), parse.GetValue(reportDir), parse.GetValue(keepLab), json), ct);
+            }
+            catch (DrillRefusedException e)
+            {
+                Console.Error.WriteLine($"regami-dr: drill refused: {e.Message}");
+                return ExitCodes.Unsafe;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                Console.Error.WriteLine("regami-dr: drill interrupted. The workload stopped; the fault may still be in place. " +
+                    "See `regami-dr status`; recover with `regami-dr lab fault heal` and, if a failover happened, `regami-dr failback --yes`.");
+                return ExitCodes.Interrupted;
+            }
+            if (json) Console.WriteLine(DrillReportJson.Render(report));
+            else PrintSummary(report);
+            return report.Passed ? ExitCodes.Ok : ExitCodes.Failed;
+        });
+
+        var history = new Command("history", "Past drills: date, scenario, RTO, RPO, passed.");
+        history.SetAction((parse, ct) =>
+        {
+            var env = g.Environment(parse);
+            var file = Path.Combine(env.Paths.Root, "drill-history.jsonl");
+            var lines = File.Exists(file) ? File.ReadAllLines(file).Where(l => l.Length > 0).ToList() : [];
+            if (parse.GetValue(g.Output) == OutputFormat.Json)
+            {
+                Console.WriteLine("[" + string.Join(",\n", lines) + "]");
+                return Task.FromResult(ExitCodes.Ok);
+            }
+            if (lines.Count == 0) Console.WriteLine("No drills yet: run `regami-dr drill`.");
+            foreach (var line in lines)
+            {
+                var e = JsonDocument.Parse(line).RootElement;
+                var rtoText = e.GetProperty("rtoSeconds").ValueKind == JsonValueKind.Number ? $"{e.GetProperty("rtoSeconds").GetDouble():0.00} s" : "never recovered";
+                Console.WriteLine($"{e.GetProperty("at").GetDateTimeOffset():yyyy-MM-dd HH:mm}Z  {e.GetProperty("scenario").GetString(),-19} RTO {rtoText,-10} RPO {e.GetProperty("rpoSeconds").GetDouble():0.00} s  lost {e.GetProperty("lost").GetInt32()}  {(e.GetProperty("passed").GetBoolean() ? "PASSED" : "FAILED")}");
+            }
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        drill.Subcommands.Add(history);
+        return drill;
+    }
+
+    private static void PrintSummary(DrillReport r)
+    {
+        var m = r.Measured;
+        Console.WriteLine($"Drill {r.Scenario}: {(r.Passed ? "PASSED" : "FAILED")}");
+        Console.WriteLine($"  RTO {(m.RtoSeconds is { } rto ? $"{rto:0.00} s" : "not recovered")} (target {r.Targets.RtoSeconds:0} s)   RPO {m.RpoSeconds:0.00} s (target {r.Targets.RpoSeconds:0} s)");
+        Console.WriteLine($"  writes: {m.AcknowledgedWrites} acknowledged, {m.LostAcknowledgedWrites} lost, {m.RecoveredWrites} recovered, {m.FailedWrites} failed, {m.UnexpectedWrites} unexpected");
+        Console.WriteLine("  phases: " + string.Join(", ", m.Phases.Select(p => $"{p.Name} {p.Seconds:0.00} s")));
+        foreach (var c in r.Checks) Console.WriteLine($"  [{(c.Passed ? "ok" : "FAIL")}] {c.Name}: {c.Detail}");
+        if (r.Reports is { } paths) Console.WriteLine($"  reports: {paths.Json}\n           {paths.Markdown}\n           {paths.Html}");
+    }
+}
