@@ -1,8 +1,12 @@
 # Shared set-up for the runbook benchmarks (sourced, not run).
 # Gives: $here (repo), $work (temp dir), $art (kept artifacts), cli (the CLI against the bench
-# lab), now, bl (bench/lib/benchlib.py), start_writer/stop_writer, status_json, wait_healthy.
+# lab), now, bl (bench/lib/benchlib.py), start_writer/stop_writer, status_line, wait_steady,
+# quiet_gate/quiet_end, run_runbook.
 # The bench lab uses its own loopback addresses: $BENCH_NET.2/.3, DNS on $BENCH_NET.1:5353
-# (BENCH_NET defaults to 127.0.50). `lab down --purge` runs on exit, whatever happens.
+# (BENCH_NET defaults to 127.0.50). The lab's controller (automatic failover) is off unless
+# BENCH_CONTROLLER=true: these benchmarks time the manual runbooks, and the controller acts on
+# its own (it failed over again right after a manual failback, see RESULTS.md).
+# `lab down --purge` runs on exit, whatever happens; the raw results stay in $art.
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 net="${BENCH_NET:-127.0.50}"
 bench_name="${bench_name:-bench}"
@@ -25,6 +29,7 @@ regions:
   - { name: eu-west-3, role: primary, address: $net.2 }
   - { name: eu-central-1, role: standby, address: $net.3 }
 dns: { address: $net.1 }
+controller: { enabled: ${BENCH_CONTROLLER:-false} }
 YAML
 
 # Build once (outside every timing), then run a private copy of the build: other people

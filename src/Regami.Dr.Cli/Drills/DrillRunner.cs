@@ -91,6 +91,17 @@ public sealed class DrillRunner(LabEnvironment env, Action<string> say)
             RunRecord? recoveryRun;
             if (request.Scenario.Fault is { } fault)
             {
+                if (request.Scenario.CutReplicationFirst)
+                {
+                    // The standby stops receiving WAL (not just replaying it: received WAL would be
+                    // replayed at promotion and nothing would be lost).
+                    await QueryScalarAsync<bool?>(standby!, "ALTER SYSTEM SET primary_conninfo = ''", ct);
+                    await QueryScalarAsync<bool?>(standby!, "SELECT pg_reload_conf()", ct);
+                    Mark($"replication cut: {standby} no longer receives WAL from {home}");
+                    var acked = workload.Progress.Acknowledged;
+                    await WaitAsync(() => workload.Progress.Acknowledged >= acked + Math.Max(10, request.Rate), TimeSpan.FromSeconds(30),
+                        "writes acknowledged by the primary alone", workload, ct);
+                }
                 var injected = await new LabFaults(env).InjectAsync(fault, home, ct);
                 faultAt = injected.At;
                 Mark($"fault injected: {FaultKinds.Name(fault)} on {home} ({string.Join("; ", injected.Actions)})");
@@ -132,6 +143,18 @@ public sealed class DrillRunner(LabEnvironment env, Action<string> say)
             Check("acknowledged writes present on the new primary", classification.Lost.Count == 0 || before.Replication.Mode == ReplicationMode.Async,
                 classification.Lost.Count == 0 ? $"all {classification.Acknowledged} acknowledged writes are there"
                     : $"{classification.Lost.Count} acknowledged writes lost (async replication: counted against the RPO target)");
+
+            // The measurement checked against ground truth: the rows the old primary holds and the new one does not.
+            if (request.Scenario.CutReplicationFirst)
+            {
+                var oldRows = await ReadFencedPrimarySeqsAsync(home!, firstSeq, lastSeq, ct);
+                var acknowledged = attempts.Where(a => a.Outcome == WriteOutcome.Acknowledged).Select(a => a.Seq).ToHashSet();
+                var truth = oldRows.Where(seq => acknowledged.Contains(seq) && !present.Contains(seq)).OrderBy(x => x).ToList();
+                var measured = classification.Lost.OrderBy(x => x).ToList();
+                Check("lost writes confirmed on the old primary", truth.SequenceEqual(measured),
+                    $"measured {measured.Count} lost; the old primary (read in isolation) holds {truth.Count} acknowledged rows the new primary lacks" +
+                    (truth.Count > 0 ? $" (seqs {truth[0]}–{truth[^1]})" : ""));
+            }
 
             // 7. Fail back, and check the regions agree.
             await FailBackAsync(request.Scenario, home!, invoker, ct);
@@ -317,6 +340,35 @@ public sealed class DrillRunner(LabEnvironment env, Action<string> say)
         await invoker.Store().Audit.AppendAsync(new AuditEntry(Time.GetUtcNow(), RunbookInvoker.Actor, $"drill --scenario {report.Scenario}", null, "drill",
             report.Passed ? "succeeded" : "failed", $"RTO {report.Measured.RtoSeconds?.ToString("0.00") ?? "none"} s, RPO {report.Measured.RpoSeconds:0.00} s, report {paths.Json}"), ct);
         return report;
+    }
+
+    /// <summary>
+    /// Starts the fenced old primary in isolation — no TCP listener, only a Unix socket inside its
+    /// own data directory, no archiving — reads the workload's rows, and stops it again.
+    /// </summary>
+    private async Task<IReadOnlyList<long>> ReadFencedPrimarySeqsAsync(string region, long first, long last, CancellationToken ct)
+    {
+        var cluster = env.Cluster(region);
+        if (cluster.IsRunning()) throw new InvalidOperationException($"{region} should be fenced (stopped) after the failover, but it runs");
+        var bin = env.Binaries();
+        var port = env.Options.Ports.Postgres;
+        await env.Runner.RunPostgresAsync(bin.PgCtl, ["-D", cluster.DataDirectory, "-l", env.Paths.PgLog(region), "-w", "-t", "60",
+            "-o", $"-p {port} -c listen_addresses='' -c unix_socket_directories='{cluster.DataDirectory}' -c archive_mode=off", "start"], TimeSpan.FromSeconds(90), ct);
+        try
+        {
+            await using var conn = new NpgsqlConnection($"Host={cluster.DataDirectory};Port={port};Username={env.Options.Database.User};Database={env.Options.Database.Name};Pooling=false;Timeout=10");
+            await conn.OpenAsync(ct);
+            await using var cmd = new NpgsqlCommand("SELECT seq FROM records WHERE seq BETWEEN $1 AND $2", conn) { Parameters = { new() { Value = first }, new() { Value = last } } };
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            var seqs = new List<long>();
+            while (await reader.ReadAsync(ct)) seqs.Add(reader.GetInt64(0));
+            Mark($"read the fenced old primary {region} in isolation: {seqs.Count} workload rows");
+            return seqs;
+        }
+        finally
+        {
+            await env.Runner.RunPostgresAsync(bin.PgCtl, ["-D", cluster.DataDirectory, "-m", "fast", "-w", "stop"], TimeSpan.FromSeconds(60), CancellationToken.None);
+        }
     }
 
     private async Task<long> MaxSeqAsync(string region, CancellationToken ct) =>

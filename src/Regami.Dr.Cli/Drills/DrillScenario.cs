@@ -3,7 +3,7 @@ using Regami.Dr.Lab;
 namespace Regami.Dr.Cli.Drills;
 
 /// <summary>A drill scenario: which fault, and whether the controller (unplanned) or a switchover (planned) recovers.</summary>
-public sealed record DrillScenario(string Name, FaultKind? Fault, bool Planned, string Description)
+public sealed record DrillScenario(string Name, FaultKind? Fault, bool Planned, string Description, bool CutReplicationFirst = false)
 {
     public static readonly IReadOnlyList<DrillScenario> All =
     [
@@ -11,6 +11,9 @@ public sealed record DrillScenario(string Name, FaultKind? Fault, bool Planned, 
         new("db-crash", FaultKind.KillDb, false, "the primary database crashes (SIGKILL of the postmaster)"),
         new("db-hang", FaultKind.HangDb, false, "the primary database hangs (SIGSTOP): connections open but nothing answers"),
         new("planned-switchover", null, true, "a planned switchover to the standby region and back, zero data loss"),
+        new("lossy-failover", FaultKind.KillDb, false,
+            "replication is cut, writes go on, then the primary crashes: with async replication the failover loses the unreplicated writes, and the drill counts every one (checked against the old primary)",
+            CutReplicationFirst: true),
     ];
 
     public static DrillScenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

@@ -184,6 +184,17 @@ public sealed class PostgresCluster(PostgresBinaries bin, CommandRunner runner, 
                         lagBytes = rr.IsDBNull(2) ? null : Math.Max(0, rr.GetInt64(2));
                         replayLag = rr.IsDBNull(3) ? null : rr.GetDouble(3);
                     }
+                    await rr.CloseAsync();
+                    if (replicaState is null)
+                    {
+                        // No standby connected: its lag is not zero, it is growing. The slot still says
+                        // how much WAL the standby has not confirmed; the RPO guard must see that, not
+                        // the last figure from when it was streaming.
+                        await using var slot = new NpgsqlCommand(
+                            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots " +
+                            "WHERE slot_type = 'physical' AND restart_lsn IS NOT NULL ORDER BY restart_lsn LIMIT 1", conn);
+                        if (await slot.ExecuteScalarAsync(cts.Token) is long behind) lagBytes = Math.Max(0, behind);
+                    }
                 }
                 return new PostgresObservation(true, null, inRecovery, readOnly, currentLsn, timeline,
                     replicaState, syncState, lagBytes, replayLag, receive, replay, streaming, paused, replayAge);
