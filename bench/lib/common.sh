@@ -43,13 +43,16 @@ if "$here/regami-dr" --help >/dev/null 2>"$work/build.log"; then
     cp -a "$here/src/Regami.Dr.Cli/bin/Release/net10.0" "$work/cli"
   )
   commit="$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$here" diff --quiet -- src samples 2>/dev/null || echo '+dirty')"
-  rm -rf "$lastgood.tmp"; cp -a "$work/cli" "$lastgood.tmp"; echo "$commit" >"$lastgood.tmp/.commit"
-  rm -rf "$lastgood"; mv "$lastgood.tmp" "$lastgood"
+  (
+    exec 8>"$lastgood.lock"; flock 8   # benchmarks may run side by side
+    rm -rf "$lastgood.tmp.$$"; cp -a "$work/cli" "$lastgood.tmp.$$"; echo "$commit" >"$lastgood.tmp.$$/.commit"
+    rm -rf "$lastgood"; mv "$lastgood.tmp.$$" "$lastgood"
+  )
 elif [ -f "$lastgood/regami-dr.dll" ]; then
   grep -m3 error "$work/build.log" >&2 || true
-  commit="$(cat "$lastgood/.commit") (last good build; the tree did not build)"
+  ( exec 8>"$lastgood.lock"; flock 8; cp -a "$lastgood" "$work/cli" )
+  commit="$(cat "$work/cli/.commit") (last good build; the tree did not build)"
   echo "bench: the CLI does not build now; using the last good snapshot ($commit)" >&2
-  cp -a "$lastgood" "$work/cli"
 else
   cat "$work/build.log" >&2; echo "bench: the CLI does not build" >&2; exit 1
 fi
@@ -62,9 +65,14 @@ machine() { echo "$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(un
 
 load1() { cut -d' ' -f1 /proc/loadavg; }   # 1-min load average (other work on the machine)
 
-# Other people's builds and test runs share the 2 cores. Before a timed command, wait (at most
-# QUIET_WAIT s, default 240) until none is running; while it runs, note whether one started.
-foreign_busy() { pgrep -f 'MSBuild\.dll|vstest\.console|testhost|bincore/csc|dotnet (build|test)' >/dev/null; }
+# Other people's builds and test runs share the 2 cores, and so do other benchmarks' runbook
+# commands and pgbench. Before a timed command, wait (at most QUIET_WAIT s, default 240) until
+# none is running; while it runs, note whether one started.
+foreign_busy() {
+  pgrep -f 'MSBuild\.dll|vstest\.console|testhost|bincore/csc|dotnet (build|test)' >/dev/null && return 0
+  pgrep -af 'regami-dr\.dll (failover|failback|switchover|lab (up|down|fault))|pgbench' 2>/dev/null \
+    | grep -v -F "$work/" | grep -q .
+}
 quiet_gate() {
   local limit="${QUIET_WAIT:-240}" t0; t0=$(date +%s)
   while foreign_busy; do
