@@ -13,20 +13,20 @@ if ! command -v dotnet >/dev/null 2>&1; then
   say "the .NET 10 SDK is required (dotnet not found on PATH)"; exit 2
 fi
 pg_ok() { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "${REGAMI_DR_PG_BIN:-}" ]; }
-missing=()
+missing=()   # needed by the tests
 pg_ok || missing+=(postgresql)
-command -v dig >/dev/null 2>&1 || missing+=(dnsutils)
+command -v etcd >/dev/null 2>&1 || [ -x /usr/bin/etcd ] || missing+=(etcd-server)
 command -v ss >/dev/null 2>&1 || missing+=(iproute2)
 command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ]; then
-    say "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-      || { say "apt-get install ${missing[*]} failed"; exit 2; }
-  elif ! pg_ok; then
-    say "PostgreSQL server programs are missing; install them: sudo apt-get install -y postgresql"; exit 2
-  fi
+optional=()  # handy for people (dig @127.0.0.1 -p 5353 api.regami.test), installed when we can
+command -v dig >/dev/null 2>&1 || optional+=(dnsutils)
+if [ "$(id -u)" = 0 ] && [ $((${#missing[@]} + ${#optional[@]})) -gt 0 ]; then
+  say "installing ${missing[*]} ${optional[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" "${optional[@]}" >/dev/null \
+    || { say "apt-get install ${missing[*]} ${optional[*]} failed"; exit 2; }
+elif [ ${#missing[@]} -gt 0 ]; then
+  say "missing packages: ${missing[*]}; install them: sudo apt-get install -y --no-install-recommends ${missing[*]}"; exit 2
 fi
 
 # --- build once, then run the test projects ----------------------------------------------------
