@@ -25,6 +25,12 @@ public sealed class RegionHealth(int failureThreshold, double unhealthyShare, Ti
         check.Record(probe.Succeeded, probe.Reason);
     }
 
+    /// <summary>Forgets a region's history (e.g. once a runbook has verified it end to end as the new primary).</summary>
+    public void Reset(string region)
+    {
+        foreach (var key in checks.Keys.Where(k => k.Region == region).ToList()) checks.Remove(key);
+    }
+
     public RegionHealthVerdict Verdict(string region)
     {
         var mine = checks.Where(kv => kv.Key.Region == region).Select(kv => kv.Value.Current).ToList();

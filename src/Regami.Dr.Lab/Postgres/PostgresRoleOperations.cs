@@ -334,6 +334,16 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
         }
 
         ConfigureStandby(target, source, slot, applicationName, notes);
+        if (path == RebuildPath.Rewind)
+        {
+            // pg_rewind sets the target's minimum recovery point to the source's insert position.
+            // On an idle primary no WAL follows it, so the standby would never become consistent
+            // (seen: "consistent recovery state has not been yet reached" until someone writes).
+            // A forced checkpoint writes (and flushes) a record past it.
+            await using var conn = await OpenAsync(source, SqlTimeoutSeconds, ct);
+            await ExecuteAsync(conn, "CHECKPOINT", ct, 60);
+            notes.Add("checkpointed the source so the rewound standby can reach consistency on an idle primary");
+        }
         var detail = string.Join("; ", new[] { what }.Concat(notes));
         return new RebuildResult(path, sw.Elapsed, detail);
     }

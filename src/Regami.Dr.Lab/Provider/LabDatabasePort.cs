@@ -57,7 +57,17 @@ public sealed class LabDatabasePort(LabEnvironment env) : IDatabasePort
     public async Task<string> StartAsync(string region, CancellationToken ct)
     {
         var cluster = env.Cluster(region);
-        if (!cluster.IsRunning()) await cluster.StartAsync(ct);
+        if (!cluster.IsRunning())
+        {
+            // A standby becomes consistent only once WAL past its minimum recovery point exists; on
+            // an idle primary a forced checkpoint provides it (also when a rebuild is resumed).
+            if (File.Exists(Path.Combine(cluster.DataDirectory, "standby.signal")) && env.Store.Load()?.PrimaryRegion is { } primary && primary != region)
+            {
+                try { await env.Cluster(primary).ExecuteAsync("postgres", User, "CHECKPOINT", ct, 60); }
+                catch (Npgsql.NpgsqlException) { /* the start below reports what matters */ }
+            }
+            await cluster.StartAsync(ct);
+        }
         await RecordPidAsync(region, ct);
         return $"PostgreSQL {region} running (pid {cluster.PostmasterPid()})";
     }

@@ -34,6 +34,7 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
     public const string Actor = "controller";
     private readonly RegionHealth health = new(options.FailureThreshold, options.Policy.UnhealthyVantageShare, deps.Time);
     private string? lastSituation;
+    private string? lastPrimary;
     private DateTimeOffset? lastFailoverAt;
     private readonly JsonSerializerOptions json = new(JsonSerializerDefaults.Web);
 
@@ -86,9 +87,16 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
 
     private async Task<ControllerObservation> ObserveAsync(CancellationToken ct)
     {
+        var topology = await deps.Ports.Topology.GetAsync(ct);
+        if (topology.Primary != lastPrimary)
+        {
+            // A new primary was verified through the public name by its runbook; its history as a
+            // standby (unhealthy: no compute) must not count against it and page someone.
+            if (lastPrimary is not null && topology.Primary is { } newPrimary) health.Reset(newPrimary);
+            lastPrimary = topology.Primary;
+        }
         var probes = await Task.WhenAll(options.HealthTargets.Select(t => deps.Prober.ProbeAsync(t, ct)));
         foreach (var p in probes) health.Record(p);
-        var topology = await deps.Ports.Topology.GetAsync(ct);
         var databases = await Task.WhenAll(topology.Regions.Select(r => deps.Ports.Database.ObserveAsync(r, ct)));
 
         var primaryDb = databases.FirstOrDefault(d => d.Region == topology.Primary);

@@ -172,3 +172,18 @@ public sealed class FailoverDecisionTests
         Assert.Contains(FailoverDecision.StandbyDownKey, d.Resolves);
     }
 }
+
+public sealed class RegionHealthTests
+{
+    [Fact]
+    public void Reset_forgets_a_region_so_its_standby_history_does_not_count_once_it_is_primary()
+    {
+        var health = new RegionHealth(3, 0.5, TimeProvider.System);
+        for (var i = 0; i < 5; i++) health.Record(new ProbeResult("eu-central-1", "local", false, "HTTP 503"));
+        Assert.False(health.Verdict("eu-central-1").Healthy);
+        health.Reset("eu-central-1");
+        Assert.True(health.Verdict("eu-central-1").Healthy);
+        health.Record(new ProbeResult("eu-central-1", "local", true, "HTTP 200"));
+        Assert.True(health.Verdict("eu-central-1").Healthy);
+    }
+}
