@@ -138,7 +138,15 @@ import json, sys
 from datetime import datetime
 t = float(sys.argv[1])
 print(sum(1 for r in json.load(sys.stdin) if r["kind"] == "failover" and datetime.fromisoformat(r["startedAt"]).timestamp() > t))' "$tb0")
-  [ "$spurious" = 0 ] || echo "bench: round $i: $spurious automatic failover(s) started after the failback" >&2
+  if [ "$spurious" != 0 ]; then
+    echo "bench: round $i: $spurious automatic failover(s) started after the failback; repairing (controller stopped, failback, lab up)" >&2
+    cli audit list --since "$(python3 -c "import datetime; print(datetime.datetime.fromtimestamp($tb0, datetime.timezone.utc).isoformat())")" -o json >"$art/audit-after-failback-$i.json" || true
+    for _ in $(seq 1 120); do [ "$(ctl_get 'd["runningFailover"]')" = "-" ] && break; sleep 0.5; done
+    wait_steady 60 primary-only
+    stop_controller
+    run_runbook "repair failback $i" "$art/failback-repair-$i.json" failback
+    cli lab up >/dev/null 2>>"$art/lab-up.stderr"
+  fi
 
   python3 - "$art" "$i" "$tk0" "$tk1" "$ld" "$quiet_waited" "$busy_kill" "$primary" "$newprim" "$lost" "$tb0" "$tb1" "$spurious" "$uptime_line" >>"$art/rounds.jsonl" <<'PY'
 import json, sys

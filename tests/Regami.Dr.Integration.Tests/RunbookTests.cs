@@ -57,6 +57,31 @@ public sealed class RunbookTests
     }
 
     [Fact]
+    public async Task Failback_after_a_crashed_idle_primary_rewinds_and_the_standby_becomes_consistent()
+    {
+        // Regression: pg_rewind sets the minimum recovery point to the source's insert position;
+        // on an idle new primary nothing followed it and the rebuilt standby never became consistent.
+        await using var lab = await TestLab.StartAsync(net: 36);
+        // Without a controller nobody measured the lag yet: the RPO guard refuses a blind failover.
+        Assert.Equal(0, (await lab.RunAsync("lab", "fault", "kill-db")).ExitCode);
+        var blind = await lab.RunAsync("failover", "--yes");
+        Assert.True(blind.ExitCode == 3, blind.ToString());
+        Assert.Contains("no replication lag was ever measured", blind.StandardOutput + blind.StandardError);
+        Assert.Equal(0, (await lab.RunAsync("runbook", "abandon", (await lab.RunAsync("runbook", "list", "--output", "json")).Json[0].GetProperty("id").GetString()!)).ExitCode);
+        Assert.Equal(0, (await lab.RunAsync("lab", "fault", "heal")).ExitCode);
+        Assert.Equal(0, (await lab.RunAsync("status")).ExitCode); // `status` remembers the lag it sees
+        Assert.Equal(0, (await lab.RunAsync("lab", "fault", "kill-db")).ExitCode);
+        var failover = await lab.RunAsync("failover", "--yes");
+        Assert.True(failover.ExitCode == 0, failover.ToString());
+        Assert.Equal(0, (await lab.RunAsync("lab", "fault", "heal")).ExitCode);
+        var failback = await lab.RunAsync(["failback", "--yes", "--output", "json"], TimeSpan.FromMinutes(3));
+        Assert.True(failback.ExitCode == 0, failback.ToString());
+        var rebuild = failback.Json.GetProperty("steps").EnumerateArray().First(s => s.GetProperty("name").GetString() == "rebuild-as-standby");
+        Assert.Contains("servers diverged", rebuild.GetProperty("detail").GetString());
+        Assert.Equal("eu-west-3", (await lab.StatusAsync()).GetProperty("primaryRegion").GetString());
+    }
+
+    [Fact]
     public async Task Switchover_under_a_writer_in_async_mode_loses_no_acknowledged_write()
     {
         await using var lab = await TestLab.StartAsync(net: 32);
