@@ -15,11 +15,13 @@
 # Then the original roles are restored with `failback --yes` and the next round waits until the
 # lab is steady again and the controller's cooldown has passed.
 #
-# Restore detail (see bench/RESULTS.md): the controller is stopped (SIGTERM by its pid) for the
-# failback and restarted by `lab up` afterwards. With the controller left running, it fails over
-# again the moment the failback ends: its health state for the home region still carries the
-# outage (`recovering: 2/3 passed checks`) and the failback ends the cooldown. RESTORE_WITH_CONTROLLER=1
-# keeps it running (to observe that) and counts such failovers as "spuriousFailoversAfterFailback".
+# Restore detail (see bench/RESULTS.md): the controller keeps running through the failback
+# (RESTORE_WITH_CONTROLLER=1, the default). Before 31b193a it failed over again the moment the
+# failback ended (its health state for the home region still carried the outage: `recovering:
+# 2/3 passed checks`, and the failback ends the cooldown); every automatic failover that starts
+# after a failback is counted as "spuriousFailoversAfterFailback" and repaired (controller
+# stopped by its pid, failback, `lab up`). RESTORE_WITH_CONTROLLER=0 stops the controller for
+# every failback and restarts it with `lab up` (a fresh controller each round).
 #
 # Usage: bench/auto-failover-rto.sh [rounds]   (default 5). JSON on stdout, progress on stderr.
 # Env: BENCH_NET (default 127.0.70), COOLDOWN (controller.cooldownSeconds, default 5),
@@ -32,7 +34,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 rounds="${1:-5}"
 cooldown="${COOLDOWN:-5}"
 interval="${WRITER_INTERVAL:-0.03}"
-restore_with_controller="${RESTORE_WITH_CONTROLLER:-0}"
+restore_with_controller="${RESTORE_WITH_CONTROLLER:-1}"
 
 # The bench config: common.sh's addresses plus a short controller cooldown (defaults otherwise:
 # controller interval 1 s, health check interval 1 s, threshold 3, timeout 1 s).

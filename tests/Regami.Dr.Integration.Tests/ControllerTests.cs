@@ -33,6 +33,17 @@ public sealed class ControllerTests
         var metrics = await http.GetStringAsync(controllerUrl + "metrics");
         Assert.Contains("regami_failovers_total{result=\"succeeded\"} 1", metrics);
         Assert.Equal(0, (await lab.RunAsync("audit", "verify")).ExitCode);
+
+        // A human fails back; the controller must judge the restored primary afresh, not by its
+        // history as a fenced region (regression: it failed over again right after the failback).
+        Assert.Equal(0, (await lab.RunAsync("lab", "fault", "heal")).ExitCode);
+        var failback = await lab.RunAsync(["failback", "--yes"], TimeSpan.FromMinutes(3));
+        Assert.True(failback.ExitCode == 0, failback.ToString());
+        await Task.Delay(TimeSpan.FromSeconds(6)); // more than threshold × interval
+        var failovers = (await lab.RunAsync("runbook", "list", "--output", "json")).Json.EnumerateArray()
+            .Count(r => r.GetProperty("kind").GetString() == "failover");
+        Assert.Equal(1, failovers);
+        Assert.Equal("eu-west-3", (await lab.StatusAsync()).GetProperty("primaryRegion").GetString());
     }
 
     [Fact]

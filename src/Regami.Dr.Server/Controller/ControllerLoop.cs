@@ -35,6 +35,7 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
     private readonly RegionHealth health = new(options.FailureThreshold, options.Policy.UnhealthyVantageShare, deps.Time);
     private string? lastSituation;
     private string? lastPrimary;
+    private bool runbookWasInProgress;
     private DateTimeOffset? lastFailoverAt;
     private readonly JsonSerializerOptions json = new(JsonSerializerDefaults.Web);
 
@@ -88,12 +89,13 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
     private async Task<ControllerObservation> ObserveAsync(CancellationToken ct)
     {
         var topology = await deps.Ports.Topology.GetAsync(ct);
-        if (topology.Primary != lastPrimary)
+        // A primary that a runbook just put in place was verified through the public name; its
+        // history from before (a standby with no compute, or fenced) must not count against it.
+        // Mid-runbook there may be no primary at all: only a present, different primary resets.
+        if (topology.Primary is { } currentPrimary && currentPrimary != lastPrimary)
         {
-            // A new primary was verified through the public name by its runbook; its history as a
-            // standby (unhealthy: no compute) must not count against it and page someone.
-            if (lastPrimary is not null && topology.Primary is { } newPrimary) health.Reset(newPrimary);
-            lastPrimary = topology.Primary;
+            health.Reset(currentPrimary);
+            lastPrimary = currentPrimary;
         }
         var probes = await Task.WhenAll(options.HealthTargets.Select(t => deps.Prober.ProbeAsync(t, ct)));
         foreach (var p in probes) health.Record(p);
@@ -113,6 +115,12 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
         lastFailoverAt = await LastFailoverAsync(ct);
         var unfinished = await deps.Journal.FindUnfinishedAsync(null, ct);
         var inProgress = unfinished is { Outcome: RunOutcome.Running } && unfinished.Pid is { } pid && ProcessExists(pid) ? unfinished.Id : null;
+        if (runbookWasInProgress && inProgress is null && topology.Primary is { } verified)
+        {
+            // A runbook (failback, switchover, failover) just ended: judge the primary afresh.
+            health.Reset(verified);
+        }
+        runbookWasInProgress = inProgress is not null;
 
         var holds = await deps.Lease.TryAcquireOrRenewAsync(options.Owner, options.LeaseTtl, ct);
         metrics.LeaseHeld.Set(holds ? 1 : 0);
