@@ -18,6 +18,6 @@ public static class FailbackRunbook
         [
             .. SwitchoverRunbook.RejoinAsStandby(home, current, reclone ? ReclonePolicy.Always : ReclonePolicy.WhenRewindImpossible, ports, policy),
             .. SwitchoverRunbook.Steps(current, home, ports, policy)
-                .Select(s => s.Name is "rebuild-as-standby" or "start-standby" or "wait-caught-up" or "restore-routing" ? s with { Name = "back-" + s.Name } : s),
+                .Select(s => s.Name is "rebuild-as-standby" or "start-standby" or "wait-caught-up" ? s with { Name = "back-" + s.Name } : s),
         ]);
 }

@@ -116,19 +116,9 @@ public static class SwitchoverRunbook
             Execute = (ctx, ct) => ports.Compute.ScaleAsync(from, ports.Compute.StandbyInstances, ct),
         };
         foreach (var step in RejoinAsStandby(from, to, ReclonePolicy.Never, ports, policy)) yield return step;
-        yield return new RunbookStep
-        {
-            Name = "restore-routing",
-            Description = $"routing control back on for {from} (it is a healthy standby again)",
-            Region = from,
-            Options = new StepOptions(TimeSpan.FromSeconds(10), 2, TimeSpan.FromMilliseconds(500)),
-            AlreadyDone = async (ctx, ct) => (await ports.Traffic.GetRoutingControlsAsync(ct)).GetValueOrDefault(from, true) ? "routing control already on" : null,
-            Execute = async (ctx, ct) =>
-            {
-                await ports.Traffic.SetRoutingControlAsync(from, true, ct);
-                return $"routing control of {from} is on";
-            },
-        };
+        // The old region's routing control stays off: its DNS health check still remembers it
+        // serving, and turning it back on now would let DNS answer it (a read-only standby) for
+        // a few checks. The next failover's route-traffic step turns it on when it is wanted.
     }
 
     /// <summary>Rebuild a stopped former primary as a replica of the new primary, start it, and restore sync mode if configured.</summary>
