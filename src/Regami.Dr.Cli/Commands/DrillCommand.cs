@@ -3,6 +3,7 @@ using System.Text.Json;
 using Regami.Dr.Cli.Drills;
 using Regami.Dr.Core.Drills;
 using Regami.Dr.Lab.State;
+using Spectre.Console;
 
 namespace Regami.Dr.Cli.Commands;
 
@@ -32,12 +33,24 @@ public static class DrillCommand
                 throw new LabException("--rate must be between 0 and 2000 writes per second") { ExitCode = ExitCodes.Usage };
             var json = parse.GetValue(g.Output) == OutputFormat.Json;
             var env = g.Environment(parse);
-            var runner = new DrillRunner(env, line => Console.Error.WriteLine(line));
+            var request = new DrillRequest(DrillScenario.Find(parse.GetValue(scenario)!)!, DrillTargets.From(rtoTarget, rpoTarget),
+                parse.GetValue(rate), parse.GetValue(reportDir), parse.GetValue(keepLab), json);
             DrillReport report;
             try
             {
-                report = await runner.RunAsync(new DrillRequest(DrillScenario.Find(parse.GetValue(scenario)!)!, DrillTargets.From(rtoTarget, rpoTarget),
-                    parse.GetValue(rate), parse.GetValue(reportDir), parse.GetValue(keepLab), json), ct);
+                if (!json && !Console.IsErrorRedirected)
+                {
+                    // On a terminal: milestones scroll, the current wait (elapsed, writes acknowledged /
+                    // refused / unknown) stays on one live status line.
+                    var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+                    report = await console.Status().Spinner(Spinner.Known.Dots).StartAsync("starting the drill", async live =>
+                        await new DrillRunner(env, line =>
+                        {
+                            if (line.Contains("waiting for", StringComparison.Ordinal)) live.Status(Markup.Escape(line.Trim()));
+                            else console.WriteLine(line);
+                        }).RunAsync(request, ct));
+                }
+                else report = await new DrillRunner(env, line => Console.Error.WriteLine(line)).RunAsync(request, ct);
             }
             catch (DrillRefusedException e)
             {
