@@ -8,6 +8,7 @@
 # its own (it failed over again right after a manual failback, see RESULTS.md).
 # `lab down --purge` runs on exit, whatever happens; the raw results stay in $art.
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export PYTHONDONTWRITEBYTECODE=1   # no __pycache__ in bench/lib
 net="${BENCH_NET:-127.0.50}"
 bench_name="${bench_name:-bench}"
 work="$(mktemp -d /tmp/regami-bench.XXXXXX)"; chmod 755 "$work"

@@ -47,7 +47,11 @@ public static class DrillCommand
                         await new DrillRunner(env, line =>
                         {
                             if (line.Contains("waiting for", StringComparison.Ordinal)) live.Status(Markup.Escape(line.Trim()));
-                            else console.WriteLine(line);
+                            else
+                            {
+                                console.WriteLine(line);
+                                live.Status(Markup.Escape(line.Trim()));
+                            }
                         }).RunAsync(request, ct));
                 }
                 else report = await new DrillRunner(env, line => Console.Error.WriteLine(line)).RunAsync(request, ct);
