@@ -393,13 +393,6 @@ public sealed class DrillRunner(LabEnvironment env, Action<string> say)
         return seqs;
     }
 
-    private async Task<T?> QueryScalarAsync<T>(string region, string sql, CancellationToken ct)
-    {
-        var cluster = env.Cluster(region);
-        await using var conn = new NpgsqlConnection(cluster.ConnectionString(env.Options.Database.Name, env.Options.Database.User, 5));
-        await conn.OpenAsync(ct);
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        var v = await cmd.ExecuteScalarAsync(ct);
-        return v is null or DBNull ? default : (T)v;
-    }
+    private Task<T?> QueryScalarAsync<T>(string region, string sql, CancellationToken ct) =>
+        env.Cluster(region).ScalarAsync<T>(env.Options.Database.Name, env.Options.Database.User, sql, ct);
 }
