@@ -246,6 +246,13 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
                     await cluster.CloneFromAsync(primaryOfIt, o.Database.User, slot, region, ct);
                 }
             }
+            // A SIGKILLed postmaster stays a zombie until its parent reaps it (1–2 s here), and
+            // pg_ctl refuses to start while its pid still exists: wait for the reap first.
+            if (cluster.PostmasterPid() is { } stale && Posix.Exists(stale) && !Posix.IsAlive(stale))
+            {
+                var reap = Stopwatch.StartNew();
+                while (Posix.Exists(stale) && !Posix.IsAlive(stale) && reap.Elapsed < TimeSpan.FromSeconds(15)) await Task.Delay(100, ct);
+            }
             Report($"starting PostgreSQL {region}");
             await cluster.StartAsync(ct);
             started.Add($"PostgreSQL {region} {cluster.Address}:{cluster.Port} (pid {cluster.PostmasterPid()})");
