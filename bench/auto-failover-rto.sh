@@ -39,11 +39,10 @@ restore_with_controller="${RESTORE_WITH_CONTROLLER:-1}"
 # The bench config: common.sh's addresses plus a short controller cooldown (defaults otherwise:
 # controller interval 1 s, health check interval 1 s, threshold 3, timeout 1 s).
 cat >"$work/lab.yaml" <<YAML
-regions:
-  - { name: eu-west-3, role: primary, address: $net.2 }
-  - { name: eu-central-1, role: standby, address: $net.3 }
-dns: { address: $net.1 }
-controller: { cooldownSeconds: $cooldown }
+lab:
+  addresses: { eu-west-3: $net.2, eu-central-1: $net.3 }
+  dns: { address: $net.1 }
+controller: { cooldown: ${cooldown}s }
 YAML
 
 echo "bench: lab up ($net.x, controller cooldown ${cooldown} s)…" >&2

@@ -26,10 +26,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 dns="$net.1:5353"
 cat >"$work/lab.yaml" <<YAML
-regions:
-  - { name: eu-west-3, role: primary, address: $net.2 }
-  - { name: eu-central-1, role: standby, address: $net.3 }
-dns: { address: $net.1 }
+lab:
+  addresses: { eu-west-3: $net.2, eu-central-1: $net.3 }
+  dns: { address: $net.1 }
 controller: { enabled: ${BENCH_CONTROLLER:-false} }
 YAML
 

@@ -1,5 +1,8 @@
 using System.CommandLine;
-using Regami.Dr.Lab;
+using Regami.Dr.Cli.Providers;
+using Regami.Dr.Core.Providers;
+using Regami.Dr.Core.Runbooks;
+using Regami.Dr.Store;
 
 namespace Regami.Dr.Cli;
 
@@ -8,13 +11,13 @@ public sealed class GlobalOptions
 {
     public Option<string?> StateDir { get; } = new("--state-dir")
     {
-        Description = "Lab state directory (default: $REGAMI_DR_STATE, else $XDG_STATE_HOME/regami-dr or ~/.local/state/regami-dr; /var/lib/regami-dr as root)",
+        Description = "State directory: the store, the audit trail and the lab (default: $REGAMI_DR_STATE, else $XDG_STATE_HOME/regami-dr or ~/.local/state/regami-dr; /var/lib/regami-dr as root)",
         Recursive = true,
     };
 
     public Option<string?> Config { get; } = new("--config")
     {
-        Description = "Lab configuration file (YAML). Default: the embedded lab. Once a lab exists it keeps the configuration it was created with.",
+        Description = "Configuration file (regami-dr.yaml). Default: the copy kept in the state directory, else the embedded lab. Once a lab exists it keeps the configuration it was created with.",
         Recursive = true,
     };
 
@@ -25,8 +28,39 @@ public sealed class GlobalOptions
         DefaultValueFactory = _ => OutputFormat.Text,
     };
 
-    public LabEnvironment Environment(ParseResult parse) =>
-        LabEnvironment.Create(parse.GetValue(StateDir), parse.GetValue(Config), TimeProvider.System, SelfInvocation.Current());
+    public string StateRoot(ParseResult parse) =>
+        StateDirectory.Resolve(parse.GetValue(StateDir), System.Environment.GetEnvironmentVariable, Regami.Dr.Store.HostFacts.IsRoot);
+
+    public LoadedConfiguration Configuration(ParseResult parse) =>
+        ProviderFactory.Load(parse.GetValue(Config), StateRoot(parse), warning => Console.Error.WriteLine($"regami-dr: {warning}"));
+
+    /// <summary>The configuration, the provider's bundle and the state store: what every command works with.</summary>
+    public CliSession Session(ParseResult parse)
+    {
+        var root = StateRoot(parse);
+        var config = Configuration(parse);
+        return new CliSession(config, ProviderFactory.Create(config, root, TimeProvider.System), root, TimeProvider.System);
+    }
+}
+
+/// <summary>What a command works with: the configuration, the provider's ports, the state store (opened when first used).</summary>
+public sealed class CliSession(LoadedConfiguration configuration, ProviderBundle bundle, string stateRoot, TimeProvider time) : IDisposable
+{
+    private StateStore? store;
+
+    public LoadedConfiguration Configuration { get; } = configuration;
+    public ProviderBundle Bundle { get; } = bundle;
+    public string StateRoot { get; } = stateRoot;
+    public TimeProvider Time { get; } = time;
+    public StateStore Store => store ??= StateStore.Open(StateRoot, Time);
+
+    /// <summary>The runbooks with the configured policy (the RPO guard of regami-dr.yaml, never built-in defaults).</summary>
+    public RunbookCatalog Catalog => new(Bundle.Ports, Configuration.Config.FailoverPolicy);
+
+    /// <summary>Who acts, for the audit trail.</summary>
+    public static string Actor => $"{System.Environment.UserName}@{System.Environment.MachineName}";
+
+    public void Dispose() => store?.Dispose();
 }
 
 public enum OutputFormat { Text, Json }
@@ -39,4 +73,10 @@ public static class ExitCodes
     public const int Usage = 2;
     public const int Unsafe = 3;
     public const int Interrupted = 130;
+}
+
+/// <summary>A command cannot do what was asked; the message says why and what to do. Exit code per the contract.</summary>
+public sealed class CliException(string message, int exitCode = ExitCodes.Failed) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
 }

@@ -1,9 +1,10 @@
 using System.CommandLine;
 using Regami.Dr.Cli;
 using Regami.Dr.Cli.Commands;
-using Regami.Dr.Lab.Configuration;
-using Regami.Dr.Lab.Processes;
-using Regami.Dr.Lab.State;
+using Regami.Dr.Cli.Providers.Lab;
+using Regami.Dr.Core.Configuration;
+using Regami.Dr.Core.Providers;
+using Regami.Dr.Core.Runbooks;
 
 var g = new GlobalOptions();
 var root = new RootCommand("regami-dr — disaster recovery for a two-region web stack: lab, status, failover, drills.")
@@ -17,6 +18,7 @@ root.Subcommands.Add(AuditCommand.Create(g));
 root.Subcommands.Add(MonitorCommand.Create(g));
 root.Subcommands.Add(AlertsCommand.Create(g));
 root.Subcommands.Add(DrillCommand.Create(g));
+root.Subcommands.Add(ConfigCommand.Create(g));
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
@@ -38,15 +40,25 @@ catch (ConfigurationException e)
     Console.Error.WriteLine($"regami-dr: configuration error: {e.Message}");
     return ExitCodes.Usage;
 }
-catch (LabException e)
+catch (RunbookRequestException e)
+{
+    Console.Error.WriteLine($"regami-dr: {e.Message}");
+    return e.Unsafe ? ExitCodes.Unsafe : ExitCodes.Usage;
+}
+catch (CliException e)
 {
     Console.Error.WriteLine($"regami-dr: {e.Message}");
     return e.ExitCode;
 }
-catch (CommandFailedException e)
+catch (HttpRequestException e)
+{
+    Console.Error.WriteLine($"regami-dr: {e.Message} (is the controller running? `regami-dr status` shows it)");
+    return ExitCodes.Failed;
+}
+catch (ProviderException e)
 {
     Console.Error.WriteLine($"regami-dr: {e.Message}");
-    return ExitCodes.Failed;
+    return e.ExitCode;
 }
 catch (OperationCanceledException) when (cts.IsCancellationRequested)
 {

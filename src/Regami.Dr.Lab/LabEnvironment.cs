@@ -31,23 +31,20 @@ public sealed class LabEnvironment
     public required Func<PostgresBinaries> Binaries { get; init; }
     public required bool IsRoot { get; init; }
 
-    /// <summary>
-    /// Options come from the lab's own copy once it exists (the lab keeps the configuration it
-    /// was created with), else from <paramref name="configFile"/>, else the embedded defaults.
-    /// </summary>
-    public static LabEnvironment Create(string? stateDir, string? configFile, TimeProvider time, SelfInvocation self)
+    /// <summary>The configuration text the lab was created with (kept in its state directory), when it came from a file.</summary>
+    public string? ConfigText { get; init; }
+
+    /// <param name="stateDir">The state directory (already resolved).</param>
+    /// <param name="options">The configuration: the lab's own copy once it exists (the lab keeps the configuration it was created with).</param>
+    public static LabEnvironment Create(string stateDir, LabOptions options, string? configText, TimeProvider time, SelfInvocation self)
     {
         var isRoot = Posix.IsRoot;
-        var paths = new LabPaths(LabPaths.DefaultRoot(stateDir, Environment.GetEnvironmentVariable, isRoot));
-        LabOptions options;
-        if (configFile is null && File.Exists(paths.ConfigFile))
-            options = LabJson.Read<LabOptions>(paths.ConfigFile) ?? new LabOptions();
-        else
-            options = LabOptionsLoader.Load(configFile);
+        var paths = new LabPaths(stateDir);
         PostgresBinaries? bin = null;
         return new LabEnvironment
         {
             Options = options,
+            ConfigText = configText,
             Paths = paths,
             Store = new LabStateStore(paths, time),
             Runner = new CommandRunner(isRoot),
@@ -68,7 +65,7 @@ public sealed class LabEnvironment
     public string LoadBalancerUrl(RegionOptions region) => $"http://{region.Address}:{Options.Ports.LoadBalancer}";
 
     /// <summary>The controller's API and dashboard (loopback; defaults to the DNS server's address).</summary>
-    public string ControllerUrl => $"http://{(Options.Controller.Address.Length > 0 ? Options.Controller.Address : Options.Dns.Address)}:{Options.Controller.Port}/";
+    public string ControllerUrl => $"http://{(Options.Lab.Controller.Address.Length > 0 ? Options.Lab.Controller.Address : Options.Dns.Address)}:{Options.Lab.Controller.Port}/";
 
     /// <summary>The connection string the region's API instances use (pooled: it is an application).</summary>
     public string AppConnectionString(RegionOptions region) =>

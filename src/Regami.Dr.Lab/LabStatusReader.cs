@@ -10,7 +10,7 @@ namespace Regami.Dr.Lab;
 /// Observes the whole lab — databases, instances, load balancers, DNS — in parallel and maps it
 /// to the status contract. Reads only; never changes anything.
 /// </summary>
-public sealed class LabStatusReader(LabEnvironment env)
+public sealed class LabStatusReader(LabEnvironment env) : Core.Providers.IStatusSource
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1.5);
 

@@ -46,7 +46,6 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         if (state is null)
         {
             var chosen = mode ?? o.Replication.ParsedMode;
-            o.Replication.Mode = chosen == ReplicationMode.Sync ? "sync" : "async";
             state = new LabState { CreatedAt = env.Time.GetUtcNow(), ReplicationMode = chosen, ControllerEnabled = withController ?? o.Controller.Enabled };
             foreach (var r in o.Regions)
             {
@@ -67,7 +66,8 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         if (fresh)
         {
             PrepareDirectories();
-            LabJson.WriteAtomically(paths.ConfigFile, o);
+            // The lab keeps the configuration it was created with: later commands read this copy.
+            if (env.ConfigText is { } text) File.WriteAllText(paths.ConfigFile, text);
             env.Store.Save(state);
         }
 
@@ -100,7 +100,7 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         }
         // DNS starts once the primary's load balancer answers healthy: its health checks then start
         // green instead of counting failures while the instances boot (and needing N successes back).
-        await WaitUntilHealthyAsync(state, TimeSpan.FromSeconds(o.Timeouts.LabUpSeconds), includeDns: false, ct);
+        await WaitUntilHealthyAsync(state, o.Timeouts.LabUp, includeDns: false, ct);
         if (IsOurs(state.Dns?.Pid)) found.Add($"DNS server (pid {state.Dns!.Pid})");
         else
         {
@@ -110,7 +110,7 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         }
         env.Store.Save(state);
 
-        await WaitUntilHealthyAsync(state, TimeSpan.FromSeconds(o.Timeouts.LabUpSeconds), includeDns: true, ct);
+        await WaitUntilHealthyAsync(state, o.Timeouts.LabUp, includeDns: true, ct);
 
         // The controller comes last, once everything it watches is healthy: it must not mistake a
         // lab that is still starting for an outage.
@@ -133,14 +133,14 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
     private async Task WaitForControllerAsync(int pid, CancellationToken ct)
     {
         var sw = Stopwatch.StartNew();
-        while (sw.Elapsed < TimeSpan.FromSeconds(o.Timeouts.LabUpSeconds))
+        while (sw.Elapsed < o.Timeouts.LabUp)
         {
             if (!Posix.IsAlive(pid)) throw new LabException($"the controller (pid {pid}) exited at start; see {paths.Log("controller")}");
             if (await StatusCodeAsync(env.ControllerUrl + "api/controller", ct) == 200) return;
             Report("waiting for the controller");
             await Task.Delay(100, ct);
         }
-        throw new LabException($"the controller did not answer at {env.ControllerUrl} within {o.Timeouts.LabUpSeconds:0} s; see {paths.Log("controller")}");
+        throw new LabException($"the controller did not answer at {env.ControllerUrl} within {o.Timeouts.LabUp.TotalSeconds:0} s; see {paths.Log("controller")}");
     }
 
     private void PrepareDirectories()
@@ -328,7 +328,7 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         WriteInstancesFile(region, rs);
         env.Store.Save(state);
         foreach (var i in extra.Where(i => i.Pid is not null && IsOurs(i.Pid)))
-            await DetachedProcess.StopAsync(i.Pid!.Value, TimeSpan.FromSeconds(o.Timeouts.ProcessStopSeconds), ct);
+            await DetachedProcess.StopAsync(i.Pid!.Value, o.Timeouts.ProcessStop, ct);
         var (_, started) = StartMissingInstances(r, rs);
         env.Store.Save(state);
         return (started.Count, extra.Count);
@@ -344,7 +344,7 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         using (await env.Store.LockAsync(TimeSpan.FromSeconds(30), ct))
         {
             state = env.Store.Load();
-            var grace = TimeSpan.FromSeconds(o.Timeouts.ProcessStopSeconds);
+            var grace = o.Timeouts.ProcessStop;
             async Task Stop(int? pid, string what)
             {
                 if (!IsOurs(pid)) return;

@@ -130,14 +130,14 @@ public static class ControllerHost
         app.MapPost("/api/switchover", async (FailoverRequest? body, HttpContext http, CancellationToken ct) =>
         {
             if (!token.Accepts(http.Request.Headers.Authorization)) return Results.Unauthorized();
-            var topology = await deps.Ports.Topology.GetAsync(ct);
-            var to = body?.To ?? topology.Standby;
-            if (to is null || topology.Primary is null || !topology.Regions.Contains(to)) return Results.BadRequest(new { error = "switchover needs a primary and a standby" });
-            if (to == topology.Primary) return Results.Ok(new { outcome = "nothingToDo" });
+            RunbookChoice choice;
+            try { choice = await deps.Catalog.ChooseAsync(new RunbookAsk(SwitchoverRunbook.Kind, body?.To), ct); }
+            catch (RunbookRequestException e) { return e.Unsafe ? Results.Conflict(new { error = e.Message }) : Results.BadRequest(new { error = e.Message }); }
+            if (choice.Runbook is not { } runbook) return Results.Ok(new { outcome = "nothingToDo", detail = choice.NothingToDo });
             var engine = new RunbookEngine(deps.Journal, deps.Audit, deps.RunbookLease, deps.Time, Caller(http));
             try
             {
-                var result = await engine.RunAsync(SwitchoverRunbook.Build(topology.Primary, to, deps.Ports, options.Policy.ToFailoverPolicy()), $"POST /api/switchover to={to}", new RunbookRunOptions(), null, ct);
+                var result = await engine.RunAsync(runbook, $"POST /api/switchover to={runbook.Parameters["to"]}", new RunbookRunOptions(), null, ct);
                 return Results.Json(result, Json, statusCode: result.Succeeded ? 200 : 500);
             }
             catch (RunbookBusyException e) { return Results.Conflict(new { error = e.Message }); }

@@ -12,10 +12,10 @@ public sealed class BadInputTests
     {
         var dir = TestLab.NewBaseDirectory();
         var config = Path.Combine(dir, "bad.yaml");
-        File.WriteAllText(config, "dns:\n  port: 5353\nhealthCheck:\n  failureThreshold: 0\n");
+        File.WriteAllText(config, "lab:\n  dns:\n    port: 5353\nhealthCheck:\n  failureThreshold: 0\n");
         var r = await CliProcess.RunAsync(["lab", "up", "--config", config, "--state-dir", Path.Combine(dir, "state")]);
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains($"{config}:4", r.StandardError);
+        Assert.Contains($"{config}:5", r.StandardError);
         Assert.Contains("healthCheck.failureThreshold", r.StandardError);
         Assert.False(Directory.Exists(Path.Combine(dir, "state")), "nothing may be created for an invalid config");
     }
@@ -25,11 +25,11 @@ public sealed class BadInputTests
     {
         var dir = TestLab.NewBaseDirectory();
         var config = Path.Combine(dir, "bad.yaml");
-        File.WriteAllText(config, "dns:\n  port: 5353\n  tll: 3\n");
+        File.WriteAllText(config, "lab:\n  dns:\n    port: 5353\n    tll: 3\n");
         var r = await CliProcess.RunAsync(["status", "--config", config, "--state-dir", Path.Combine(dir, "state")]);
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains($"{config}:3", r.StandardError);
-        Assert.Contains("tll", r.StandardError);
+        Assert.Contains($"{config}:4", r.StandardError);
+        Assert.Contains("lab.dns.tll", r.StandardError);
     }
 
     [Fact]
@@ -37,10 +37,41 @@ public sealed class BadInputTests
     {
         var dir = TestLab.NewBaseDirectory();
         var config = Path.Combine(dir, "lab.yaml");
-        File.WriteAllText(config, "database:\n  binDirectory: /nonexistent/pg/bin\n");
+        File.WriteAllText(config, "lab:\n  database:\n    binDirectory: /nonexistent/pg/bin\n");
         var r = await CliProcess.RunAsync(["lab", "up", "--config", config, "--state-dir", Path.Combine(dir, "state")]);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("apt-get install -y postgresql", r.StandardError);
+    }
+
+    [Fact]
+    public async Task Choosing_the_aws_provider_before_it_exists_exits_2_saying_so()
+    {
+        var dir = TestLab.NewBaseDirectory();
+        var config = Path.Combine(dir, "regami-dr.yaml");
+        File.WriteAllText(config, "provider: aws\n");
+        var r = await CliProcess.RunAsync(["status", "--config", config, "--state-dir", Path.Combine(dir, "state")]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"{config}:1: field 'provider'", r.StandardError);
+        Assert.Contains("not available", r.StandardError);
+    }
+
+    [Fact]
+    public async Task A_lab_file_in_the_old_layout_still_works_and_says_how_to_convert_it()
+    {
+        var dir = TestLab.NewBaseDirectory();
+        var config = Path.Combine(dir, "lab.yaml");
+        File.WriteAllText(config, "regions:\n  - name: eu-west-3\n    role: primary\n    address: 127.0.25.2\n  - name: eu-central-1\n    role: standby\n    address: 127.0.25.3\ndns:\n  address: 127.0.25.1\nhealthCheck:\n  intervalSeconds: 2\n");
+        var check = await CliProcess.RunAsync(["config", "check", "--config", config, "--state-dir", Path.Combine(dir, "state")]);
+        Assert.Equal(0, check.ExitCode);
+        Assert.Contains("regami-dr config convert", check.StandardError);
+        var converted = await CliProcess.RunAsync(["config", "convert", config]);
+        Assert.Equal(0, converted.ExitCode);
+        Assert.Contains("requestInterval: 2s", converted.StandardOutput);
+        Assert.Contains("eu-west-3: 127.0.25.2", converted.StandardOutput);
+        File.WriteAllText(Path.Combine(dir, "regami-dr.yaml"), converted.StandardOutput);
+        var again = await CliProcess.RunAsync(["config", "check", "--config", Path.Combine(dir, "regami-dr.yaml"), "--state-dir", Path.Combine(dir, "state")]);
+        Assert.Equal(0, again.ExitCode);
+        Assert.DoesNotContain("convert", again.StandardError);
     }
 
     [Fact]

@@ -51,7 +51,7 @@ public sealed class ControllerTests
     {
         var baseDir = TestLab.NewBaseDirectory();
         await using var lab = await TestLab.StartAsync(net: 42, controller: true, baseDir: baseDir,
-            extraConfig: "controller:\n  maxLagBytesOnFailover: 1000\n");
+            extraConfig: "rpoGuard:\n  maxLagBytes: 1000\n");
         Assert.Equal(0, (await lab.RunAsync("lab", "fault", "pause-replication")).ExitCode);
         for (var i = 0; i < 30; i++)
             using (var r = await lab.WriteThroughPublicNameAsync(5000 + i, new string('x', 500))) Assert.True(r.IsSuccessStatusCode);

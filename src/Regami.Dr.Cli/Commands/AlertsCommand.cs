@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Net.Http.Headers;
 using Regami.Dr.Cli.Output;
-using Regami.Dr.Lab.State;
 
 namespace Regami.Dr.Cli.Commands;
 
@@ -31,9 +30,8 @@ public static class AlertsCommand
         ack.SetAction(async (parse, ct) =>
         {
             var (http, url) = Client(g, parse);
-            var env = g.Environment(parse);
-            var tokenFile = Path.Combine(env.Paths.Root, "controller.token");
-            if (!File.Exists(tokenFile)) throw new LabException($"no controller token at {tokenFile}; is the controller running (`regami-dr status`)?");
+            var tokenFile = Path.Combine(g.StateRoot(parse), "controller.token");
+            if (!File.Exists(tokenFile)) throw new CliException($"no controller token at {tokenFile}; is the controller running (`regami-dr status`)?");
             using var request = new HttpRequestMessage(HttpMethod.Post, $"{url}api/alerts/{Uri.EscapeDataString(parse.GetValue(id)!)}/ack");
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", File.ReadAllText(tokenFile).Trim());
             using var response = await http.SendAsync(request, ct);
@@ -50,9 +48,9 @@ public static class AlertsCommand
 
     private static (HttpClient Http, string Url) Client(GlobalOptions g, System.CommandLine.ParseResult parse)
     {
-        var env = g.Environment(parse);
-        var state = env.Store.Load();
-        var url = state?.Controller?.Url ?? throw new LabException("no controller is running for this lab (`regami-dr lab up` starts one)");
-        return (new HttpClient { Timeout = TimeSpan.FromSeconds(5) }, url);
+        // The controller of this environment listens where the configuration says; a refused
+        // connection below tells the user that none runs.
+        using var session = g.Session(parse);
+        return (new HttpClient { Timeout = TimeSpan.FromSeconds(5) }, session.Bundle.ControllerUrl.ToString());
     }
 }

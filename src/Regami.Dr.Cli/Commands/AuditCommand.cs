@@ -16,7 +16,7 @@ public static class AuditCommand
         var list = new Command("list", "Events, oldest first.") { since, limit };
         list.SetAction(async (parse, ct) =>
         {
-            var events = await new RunbookInvoker(g.Environment(parse)).Store().Audit.ListAsync(parse.GetValue(since), parse.GetValue(limit), ct);
+            var events = await g.Session(parse).Store.Audit.ListAsync(parse.GetValue(since), parse.GetValue(limit), ct);
             if (parse.GetValue(g.Output) == OutputFormat.Json) { Json.Write(events); return ExitCodes.Ok; }
             foreach (var e in events)
                 Console.WriteLine($"{e.Sequence,6} {e.Entry.At:yyyy-MM-dd HH:mm:ss.fff}Z {e.Entry.Actor,-20} {e.Entry.Region ?? "-",-13} {e.Entry.Action,-28} {e.Entry.Outcome,-9} {e.Entry.Details}");
@@ -27,7 +27,7 @@ public static class AuditCommand
         var verify = new Command("verify", "Recompute the hash chain; exit 1 naming the first broken link when an event was edited, removed or reordered.");
         verify.SetAction(async (parse, ct) =>
         {
-            var v = await new RunbookInvoker(g.Environment(parse)).Store().Audit.VerifyAsync(ct);
+            var v = await g.Session(parse).Store.Audit.VerifyAsync(ct);
             if (parse.GetValue(g.Output) == OutputFormat.Json) Json.Write(v);
             else Console.WriteLine(v.Sentence);
             return v.Valid ? ExitCodes.Ok : ExitCodes.Failed;
@@ -39,7 +39,7 @@ public static class AuditCommand
         prune.SetAction(async (parse, ct) =>
         {
             var now = TimeProvider.System.GetUtcNow();
-            var r = await new RunbookInvoker(g.Environment(parse)).Store().Audit.PruneAsync(now.AddDays(-parse.GetValue(olderThan)), now, parse.GetValue(dry), ct);
+            var r = await g.Session(parse).Store.Audit.PruneAsync(now.AddDays(-parse.GetValue(olderThan)), now, parse.GetValue(dry), ct);
             if (parse.GetValue(g.Output) == OutputFormat.Json) Json.Write(r);
             else Console.WriteLine($"{(parse.GetValue(dry) ? "Would prune" : "Pruned")} {r.Pruned} event(s) older than {r.EffectiveCutoff:O}{(r.Clamped ? " (clamped to the 90-day minimum retention)" : "")}.");
             return ExitCodes.Ok;

@@ -1,3 +1,4 @@
+using Regami.Dr.Cli.Providers.Lab;
 using System.CommandLine;
 using System.Text.Json;
 using Regami.Dr.Cli.Drills;
@@ -32,7 +33,7 @@ public static class DrillCommand
             if (parse.GetValue(rate) is <= 0 or > 2000)
                 throw new LabException("--rate must be between 0 and 2000 writes per second") { ExitCode = ExitCodes.Usage };
             var json = parse.GetValue(g.Output) == OutputFormat.Json;
-            var env = g.Environment(parse);
+            var env = LabProvider.Environment(g, parse);
             var request = new DrillRequest(DrillScenario.Find(parse.GetValue(scenario)!)!, DrillTargets.From(rtoTarget, rpoTarget),
                 parse.GetValue(rate), parse.GetValue(reportDir), parse.GetValue(keepLab), json);
             DrillReport report;
@@ -44,7 +45,7 @@ public static class DrillCommand
                     // refused / unknown) stays on one live status line.
                     var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
                     report = await console.Status().Spinner(Spinner.Known.Dots).StartAsync("starting the drill", async live =>
-                        await new DrillRunner(env, line =>
+                        await new DrillRunner(env, LabProvider.Bundle(env, TimeProvider.System), line =>
                         {
                             if (line.Contains("waiting for", StringComparison.Ordinal)) live.Status(Markup.Escape(line.Trim()));
                             else
@@ -54,7 +55,7 @@ public static class DrillCommand
                             }
                         }).RunAsync(request, ct));
                 }
-                else report = await new DrillRunner(env, line => Console.Error.WriteLine(line)).RunAsync(request, ct);
+                else report = await new DrillRunner(env, LabProvider.Bundle(env, TimeProvider.System), line => Console.Error.WriteLine(line)).RunAsync(request, ct);
             }
             catch (DrillRefusedException e)
             {
@@ -75,7 +76,7 @@ public static class DrillCommand
         var history = new Command("history", "Past drills: date, scenario, RTO, RPO, passed.");
         history.SetAction((parse, ct) =>
         {
-            var env = g.Environment(parse);
+            var env = LabProvider.Environment(g, parse);
             var file = Path.Combine(env.Paths.Root, "drill-history.jsonl");
             var lines = File.Exists(file) ? File.ReadAllLines(file).Where(l => l.Length > 0).ToList() : [];
             if (parse.GetValue(g.Output) == OutputFormat.Json)

@@ -1,10 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
-using Regami.Dr.Cli.Runbooks;
 using Regami.Dr.Core.Alarms;
-using Regami.Dr.Core.Controller;
 using Regami.Dr.Core.Leases;
-using Regami.Dr.Lab;
 using Regami.Dr.Server;
 using Regami.Dr.Server.Controller;
 using Regami.Dr.Server.Leases;
@@ -12,75 +9,50 @@ using Regami.Dr.Server.Notifications;
 
 namespace Regami.Dr.Cli.Commands;
 
-/// <summary>`regami-dr monitor`: the controller daemon for the lab (started by `lab up`).</summary>
+/// <summary>`regami-dr monitor`: the controller daemon (the lab's `lab up` starts one).</summary>
 public static class MonitorCommand
 {
     public static Command Create(GlobalOptions g)
     {
-        var listen = new Option<string?>("--listen") { Description = "Address of the API, dashboard and /metrics (default: controller.address:port of the lab config)" };
+        var listen = new Option<string?>("--listen") { Description = "Address of the API, dashboard and /metrics (default: the environment's controller address)" };
         var name = new Option<string?>("--name") { Description = "This controller's name in the lease and the audit trail (default: controller@host pid N)" };
         var cmd = new Command("monitor", "Run the controller: health checks, alarms, automatic failover (guarded), notifications, HTTP API, dashboard and /metrics. Stops on SIGTERM/SIGINT.") { listen, name };
         cmd.SetAction(async (parse, ct) =>
         {
-            var env = g.Environment(parse);
-            var o = env.Options;
-            var c = o.Controller;
-            var invoker = new RunbookInvoker(env);
-            var store = invoker.Store();
-            var time = env.Time;
+            using var session = g.Session(parse);
+            var config = session.Configuration.Config;
+            var bundle = session.Bundle;
+            var store = session.Store;
+            var time = session.Time;
             using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(s => { s.SingleLine = true; s.TimestampFormat = "HH:mm:ss.fff "; }));
             var http = new HttpClient();
 
-            // Each region is probed where DNS probes it: its load balancer's health path, from every vantage point.
-            var targets = o.Regions.SelectMany(r => c.Vantages.Select(v =>
-                new HealthTarget(r.Name, v, new Uri(env.LoadBalancerUrl(r) + o.HealthCheck.Path)))).ToList();
             var options = new ControllerOptions
             {
-                Regions = o.Regions.Select(r => r.Name).ToList(),
-                HealthTargets = targets,
-                Interval = TimeSpan.FromSeconds(c.IntervalSeconds),
-                ProbeTimeout = TimeSpan.FromSeconds(Math.Min(o.HealthCheck.TimeoutSeconds, c.IntervalSeconds)),
-                FailureThreshold = o.HealthCheck.FailureThreshold,
-                Policy = new ControllerPolicy
-                {
-                    AutomaticFailover = c.AutomaticFailover,
-                    MaxLagOnFailover = TimeSpan.FromSeconds(c.MaxLagOnFailoverSeconds),
-                    MaxLagBytesOnFailover = c.MaxLagBytesOnFailover,
-                    Cooldown = TimeSpan.FromSeconds(c.CooldownSeconds),
-                },
-                ListenUrl = new Uri(parse.GetValue(listen) ?? env.ControllerUrl),
+                Regions = config.Regions.Select(r => r.Name).ToList(),
+                FailureThreshold = config.HealthCheck.FailureThreshold,
+                Policy = config.Controller,
+                ListenUrl = parse.GetValue(listen) is { } l ? new Uri(l) : bundle.ControllerUrl,
                 Owner = parse.GetValue(name) is { } n0 ? $"{n0} pid {Environment.ProcessId}" : $"controller@{Environment.MachineName} pid {Environment.ProcessId}",
-                LeaseTtl = TimeSpan.FromSeconds(Math.Max(2, c.IntervalSeconds * 5)),
-                TokenFile = Path.Combine(env.Paths.Root, "controller.token"),
+                LeaseTtl = config.Controller.Interval * 5 > TimeSpan.FromSeconds(2) ? config.Controller.Interval * 5 : TimeSpan.FromSeconds(2),
+                TokenFile = Path.Combine(session.StateRoot, "controller.token"),
             };
 
-            IControllerLease lease = c.Lease == "etcd"
-                ? new EtcdLease(new Uri(c.EtcdEndpoint), "/regami-dr/leader", http, time)
-                : new LocalFileLease(Path.Combine(env.Paths.Root, "controller.lease"), time);
+            IControllerLease lease = config.Controller.Lease == "etcd"
+                ? new EtcdLease(new Uri(config.Controller.EtcdEndpoint), "/regami-dr/leader", http, time)
+                : new LocalFileLease(Path.Combine(session.StateRoot, "controller.lease"), time);
 
-            var n = o.Notifications;
-            var notificationOptions = new NotificationOptions
-            {
-                Console = n.Console,
-                FilePath = n.File.Length > 0 ? n.File : Path.Combine(env.Paths.Root, "alerts.jsonl"),
-                ChatWebhooks = n.ChatWebhooks,
-                Smtp = n.Smtp is { } s ? new SmtpOptions
-                {
-                    Host = s.Host, Port = s.Port, From = s.From, Username = s.Username, Password = s.Password,
-                    UseTls = s.Security switch { "starttls" => SmtpTlsMode.StartTls, "ssl" => SmtpTlsMode.SslOnConnect, _ => SmtpTlsMode.None },
-                } : null,
-                DefaultEmailRecipients = n.EmailTo,
-                RepeatInterval = TimeSpan.FromSeconds(n.RepeatSeconds),
-            };
-            var dispatcher = NotificationDispatcher.Create(notificationOptions, loggerFactory.CreateLogger("notifications"), time, http);
+            var notifications = NotificationConfiguration.From(session.Configuration.Document, config.Provider);
+            if (notifications.FilePath is null) notifications = notifications with { FilePath = Path.Combine(session.StateRoot, "alerts.jsonl") };
+            var dispatcher = NotificationDispatcher.Create(notifications, loggerFactory.CreateLogger("notifications"), time, http);
             var alerts = new DispatcherAlertSink(dispatcher, time);
             // Alarms watch roles, not region names, so they stay meaningful after a failover.
-            var alarms = new AlarmSet(PlanAlarms.ForLab("primary", "standby"));
+            var alarms = new AlarmSet(PlanAlarms.For("primary", "standby", config.Alarms));
             var metricsHolder = new ControllerMetrics();
-            var deps = new ControllerDependencies(invoker.Ports(), store.Journal, store.Audit, store.Lease, lease, alerts,
-                new AlarmMetricSink(alarms, alerts, metricsHolder), new HttpHealthProber(http, options.ProbeTimeout), time);
+            var deps = new ControllerDependencies(bundle.Ports, session.Catalog, store.Journal, store.Audit, store.Lease, lease, alerts,
+                new AlarmMetricSink(alarms, alerts, metricsHolder), bundle.Health, time);
             var views = new ControllerViews(
-                token => new LabStatusReader(env).ReadAsync(token),
+                bundle.Status.ReadAsync,
                 () => alarms.Current,
                 () => dispatcher.Open,
                 (id, by) => dispatcher.Acknowledge(id, by));

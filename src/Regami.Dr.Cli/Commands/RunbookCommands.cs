@@ -59,7 +59,7 @@ public static class RunbookCommands
         var list = new Command("list", "Runs, newest first.") { limit };
         list.SetAction(async (parse, ct) =>
         {
-            var runs = await new RunbookInvoker(g.Environment(parse)).Store().Journal.ListAsync(parse.GetValue(limit), ct);
+            var runs = await g.Session(parse).Store.Journal.ListAsync(parse.GetValue(limit), ct);
             if (parse.GetValue(g.Output) == OutputFormat.Json) { Json.Write(runs); return ExitCodes.Ok; }
             if (runs.Count == 0) Console.WriteLine("No runbook runs yet.");
             foreach (var r in runs)
@@ -71,7 +71,7 @@ public static class RunbookCommands
         var show = new Command("show", "One run with every step's outcome, attempts and timing.") { id };
         show.SetAction(async (parse, ct) =>
         {
-            var run = await new RunbookInvoker(g.Environment(parse)).Store().Journal.GetAsync(parse.GetValue(id)!, ct);
+            var run = await g.Session(parse).Store.Journal.GetAsync(parse.GetValue(id)!, ct);
             if (run is null) { Console.Error.WriteLine($"regami-dr: no run {parse.GetValue(id)}"); return ExitCodes.Usage; }
             if (parse.GetValue(g.Output) == OutputFormat.Json) { Json.Write(run); return ExitCodes.Ok; }
             Console.WriteLine($"{run.Id}: {run.Kind} {run.Outcome.ToString().ToLowerInvariant()} by {run.Actor}, started {run.StartedAt:O}{(run.Detail is null ? "" : $" — {run.Detail}")}");
@@ -85,8 +85,9 @@ public static class RunbookCommands
         var resume = new Command("resume", "Continue an unfinished run from its journal.") { resumeId, yes };
         resume.SetAction(async (parse, ct) =>
         {
-            var invoker = new RunbookInvoker(g.Environment(parse));
-            var run = parse.GetValue(resumeId) is { } rid ? await invoker.Store().Journal.GetAsync(rid, ct) : await invoker.Store().Journal.FindUnfinishedAsync(null, ct);
+            using var session = g.Session(parse);
+            var invoker = new RunbookInvoker(session);
+            var run = parse.GetValue(resumeId) is { } rid ? await session.Store.Journal.GetAsync(rid, ct) : await session.Store.Journal.FindUnfinishedAsync(null, ct);
             if (run is null) { Console.WriteLine("Nothing to resume."); return ExitCodes.Ok; }
             if (run.Outcome == RunOutcome.Succeeded) { Console.WriteLine($"Run {run.Id} already succeeded; nothing to resume."); return ExitCodes.Ok; }
             return await invoker.InvokeAsync(new RunbookRequest(run.Kind, $"runbook resume {run.Id}", run.Parameters.GetValueOrDefault("to"), false, false, parse.GetValue(yes), parse.GetValue(g.Output), run.Id), ct);
@@ -96,11 +97,11 @@ public static class RunbookCommands
         var abandon = new Command("abandon", "Mark an unfinished run as abandoned so the next command starts afresh (changes nothing else).") { abandonId };
         abandon.SetAction(async (parse, ct) =>
         {
-            var invoker = new RunbookInvoker(g.Environment(parse));
-            var run = await invoker.Store().Journal.GetAsync(parse.GetValue(abandonId)!, ct);
+            using var session = g.Session(parse);
+            var run = await session.Store.Journal.GetAsync(parse.GetValue(abandonId)!, ct);
             if (run is null) { Console.Error.WriteLine($"regami-dr: no run {parse.GetValue(abandonId)}"); return ExitCodes.Usage; }
-            await invoker.Store().Journal.FinishRunAsync(run.Id, RunOutcome.Refused, $"abandoned by {RunbookInvoker.Actor}", TimeProvider.System.GetUtcNow(), ct);
-            await invoker.Store().Audit.AppendAsync(new Core.Audit.AuditEntry(TimeProvider.System.GetUtcNow(), RunbookInvoker.Actor, $"runbook abandon {run.Id}", null, $"runbook.{run.Kind}", "abandoned", null), ct);
+            await session.Store.Journal.FinishRunAsync(run.Id, RunOutcome.Refused, $"abandoned by {RunbookInvoker.Actor}", session.Time.GetUtcNow(), ct);
+            await session.Store.Audit.AppendAsync(new Core.Audit.AuditEntry(session.Time.GetUtcNow(), RunbookInvoker.Actor, $"runbook abandon {run.Id}", null, $"runbook.{run.Kind}", "abandoned", null), ct);
             Console.WriteLine($"Run {run.Id} abandoned.");
             return ExitCodes.Ok;
         });
@@ -112,8 +113,11 @@ public static class RunbookCommands
         return runbook;
     }
 
-    private static Task<int> Invoke(GlobalOptions g, ParseResult parse, RunbookRequest request, CancellationToken ct) =>
-        new RunbookInvoker(g.Environment(parse)).InvokeAsync(request, ct);
+    private static async Task<int> Invoke(GlobalOptions g, ParseResult parse, RunbookRequest request, CancellationToken ct)
+    {
+        using var session = g.Session(parse);
+        return await new RunbookInvoker(session).InvokeAsync(request, ct);
+    }
 
     /// <summary>The command as typed, for the audit trail (our options carry no secrets).</summary>
     private static string CommandLine(ParseResult parse) => string.Join(' ', parse.Tokens.Select(t => t.Value));

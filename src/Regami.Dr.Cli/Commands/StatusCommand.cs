@@ -2,7 +2,6 @@ using System.CommandLine;
 using Regami.Dr.Cli.Output;
 using Regami.Dr.Core.Ports;
 using Regami.Dr.Core.Status;
-using Regami.Dr.Lab;
 using Regami.Dr.Store;
 using Spectre.Console;
 
@@ -15,9 +14,9 @@ public static class StatusCommand
         var cmd = new Command("status", "Show both regions: database role, replication lag, compute, load balancer and where DNS sends traffic.");
         cmd.SetAction(async (parse, ct) =>
         {
-            var env = g.Environment(parse);
-            var status = await new LabStatusReader(env).ReadAsync(ct);
-            await RememberLagAsync(env, status, ct);
+            using var session = g.Session(parse);
+            var status = await session.Bundle.Status.ReadAsync(ct);
+            await RememberLagAsync(session, status, ct);
             if (parse.GetValue(g.Output) == OutputFormat.Json) Json.Write(status);
             else StatusView.Render(AnsiConsole.Console, status);
             return status.Problems is { Count: > 0 } ? ExitCodes.Failed : ExitCodes.Ok;
@@ -29,10 +28,9 @@ public static class StatusCommand
     /// Every look at a healthy pair keeps a lag sample: if the primary dies next, the RPO guard
     /// judges with the last lag seen while it still answered.
     /// </summary>
-    internal static async Task RememberLagAsync(LabEnvironment env, SystemStatus status, CancellationToken ct)
+    internal static async Task RememberLagAsync(CliSession session, SystemStatus status, CancellationToken ct)
     {
         if (status.PrimaryRegion is not { } primary || status.Replication.ReplicaRegion is not { } standby || status.Replication.LagBytes is null) return;
-        using var store = StateStore.Open(env.Paths.Root, env.Time);
-        await new StoreLagMemory(store).RememberAsync(new LagSample(env.Time.GetUtcNow(), primary, standby, status.Replication.LagBytes, status.Replication.LagSeconds), ct);
+        await session.Bundle.Ports.Lag.RememberAsync(new LagSample(session.Time.GetUtcNow(), primary, standby, status.Replication.LagBytes, status.Replication.LagSeconds), ct);
     }
 }

@@ -25,12 +25,14 @@ public sealed class DrillRefusedException(string reason) : Exception(reason);
 /// name, inject the fault, let the controller fail over (or run the switchover), measure RTO and
 /// RPO from real acknowledgements, smoke-test, check data, fail back, check again, report.
 /// </summary>
-public sealed class DrillRunner(LabEnvironment env, Action<string> say)
+public sealed class DrillRunner(LabEnvironment env, Core.Providers.ProviderBundle bundle, Action<string> say)
 {
     private readonly List<DrillTimelineEvent> timeline = [];
     private readonly List<DrillCheck> checks = [];
     private readonly Stopwatch clock = Stopwatch.StartNew();
     private TimeProvider Time => env.Time;
+    private Regami.Dr.Store.StateStore? store;
+    private Regami.Dr.Store.StateStore Store => store ??= Regami.Dr.Store.StateStore.Open(env.Paths.Root, env.Time);
 
     private void Mark(string what)
     {
@@ -65,8 +67,7 @@ public sealed class DrillRunner(LabEnvironment env, Action<string> say)
             await supervisor.UpAsync(null, ct, withController: true);
         }
 
-        var invoker = new RunbookInvoker(env);
-        var ports = invoker.Ports();
+        var ports = bundle.Ports;
         try
         {
             // 2. Never start on a broken system.
@@ -106,18 +107,18 @@ public sealed class DrillRunner(LabEnvironment env, Action<string> say)
                 faultAt = injected.At;
                 Mark($"fault injected: {FaultKinds.Name(fault)} on {home} ({string.Join("; ", injected.Actions)})");
                 recoveryRun = await WaitForControllerFailoverAsync(faultAt, request.Targets, workload, ct);
-                marks = await MarksFromJournalAsync(invoker, recoveryRun, faultAt, ct);
+                marks = await MarksFromJournalAsync(recoveryRun, faultAt, ct);
             }
             else
             {
                 Mark($"planned switchover from {home} to {standby}");
-                var result = await new RunbookEngine(invoker.Store().Journal, invoker.Store().Audit, invoker.Store().Lease, Time, "drill")
-                    .RunAsync(SwitchoverRunbook.Build(home!, standby!, ports, new FailoverPolicy()), $"drill {request.Scenario.Name}", new RunbookRunOptions(), null, ct);
+                var result = await new RunbookEngine(Store.Journal, Store.Audit, Store.Lease, Time, "drill")
+                    .RunAsync(SwitchoverRunbook.Build(home!, standby!, ports, bundle.Configuration.FailoverPolicy), $"drill {request.Scenario.Name}", new RunbookRunOptions(), null, ct);
                 if (!result.Succeeded) throw new InvalidOperationException($"the switchover failed at {result.FailedStep}: {result.Detail}");
-                recoveryRun = await invoker.Store().Journal.GetAsync(result.RunId!, ct);
+                recoveryRun = await Store.Journal.GetAsync(result.RunId!, ct);
                 var stop = recoveryRun!.Steps.FirstOrDefault(s => s.Name == "stop-writes");
                 faultAt = stop?.StartedAt ?? faultAt;
-                marks = await MarksFromJournalAsync(invoker, recoveryRun, faultAt, ct);
+                marks = await MarksFromJournalAsync(recoveryRun, faultAt, ct);
             }
             Mark($"recovered by run {recoveryRun!.Id} ({recoveryRun.Kind}, {recoveryRun.Outcome.ToString().ToLowerInvariant()})");
 
@@ -157,9 +158,9 @@ public sealed class DrillRunner(LabEnvironment env, Action<string> say)
             }
 
             // 7. Fail back, and check the regions agree.
-            await FailBackAsync(request.Scenario, home!, invoker, ct);
+            await FailBackAsync(request.Scenario, home!, ct);
             await ConsistencyAsync(ct);
-            var audit = await invoker.Store().Audit.VerifyAsync(ct);
+            var audit = await Store.Audit.VerifyAsync(ct);
             Check("audit trail verifies", audit.Valid, audit.Sentence);
 
             var finishedAt = Time.GetUtcNow();
@@ -180,7 +181,7 @@ public sealed class DrillRunner(LabEnvironment env, Action<string> say)
                     : "async",
                 Environment = DrillEnvironment.Current(typeof(DrillRunner).Assembly.GetName().Version?.ToString() ?? "0", postgresVersion),
             });
-            return await WriteReportAsync(report, request, invoker, ct);
+            return await WriteReportAsync(report, request, ct);
         }
         finally
         {
@@ -224,7 +225,7 @@ public sealed class DrillRunner(LabEnvironment env, Action<string> say)
 
     private async Task<RunRecord> WaitForControllerFailoverAsync(DateTimeOffset faultAt, DrillTargets targets, PublicNameWorkload workload, CancellationToken ct)
     {
-        var journal = new RunbookInvoker(env).Store().Journal;
+        var journal = Store.Journal;
         var within = TimeSpan.FromSeconds(Math.Min(targets.RtoSeconds + 60, 30 * 60));
         RunRecord? run = null;
         await WaitAsync(() =>
@@ -239,10 +240,10 @@ public sealed class DrillRunner(LabEnvironment env, Action<string> say)
     }
 
     /// <summary>Phase marks from the controller's decision (audit) and the failover's journaled step timings.</summary>
-    private static async Task<DrillMarks> MarksFromJournalAsync(RunbookInvoker invoker, RunRecord run, DateTimeOffset faultAt, CancellationToken ct)
+    private async Task<DrillMarks> MarksFromJournalAsync(RunRecord run, DateTimeOffset faultAt, CancellationToken ct)
     {
         DateTimeOffset? StepEnd(params string[] names) => run.Steps.Where(s => names.Contains(s.Name) && s.FinishedAt is not null).Select(s => s.FinishedAt).Max();
-        var events = await invoker.Store().Audit.ListAsync(faultAt, null, ct);
+        var events = await Store.Audit.ListAsync(faultAt, null, ct);
         var decision = events.FirstOrDefault(e => e.Entry.Action == "controller.decision" && e.Entry.Outcome == "failover")?.Entry.At;
         var firstUnhealthy = events.FirstOrDefault(e => e.Entry.Action == "controller.decision")?.Entry.At;
         return new DrillMarks(faultAt)
@@ -277,15 +278,15 @@ public sealed class DrillRunner(LabEnvironment env, Action<string> say)
         }
     }
 
-    private async Task FailBackAsync(DrillScenario scenario, string home, RunbookInvoker invoker, CancellationToken ct)
+    private async Task FailBackAsync(DrillScenario scenario, string home, CancellationToken ct)
     {
-        var ports = invoker.Ports();
-        var engine = new RunbookEngine(invoker.Store().Journal, invoker.Store().Audit, invoker.Store().Lease, Time, "drill");
+        var ports = bundle.Ports;
+        var engine = new RunbookEngine(Store.Journal, Store.Audit, Store.Lease, Time, "drill");
         var topology = await ports.Topology.GetAsync(ct);
         if (scenario.Planned)
         {
             Mark($"switching back to {home}");
-            var back = await engine.RunAsync(SwitchoverRunbook.Build(topology.Primary!, home, ports, new FailoverPolicy()), "drill: switch back", new RunbookRunOptions(), null, ct);
+            var back = await engine.RunAsync(SwitchoverRunbook.Build(topology.Primary!, home, ports, bundle.Configuration.FailoverPolicy), "drill: switch back", new RunbookRunOptions(), null, ct);
             Check("switch back", back.Succeeded, back.Succeeded ? $"run {back.RunId} in {back.Duration.TotalSeconds:0.0} s" : $"{back.FailedStep}: {back.Detail}");
             return;
         }
@@ -293,7 +294,7 @@ public sealed class DrillRunner(LabEnvironment env, Action<string> say)
         await new LabFaults(env).InjectAsync(FaultKind.Heal, null, ct);
         await new LabSupervisor(env).UpAsync(null, ct);
         Mark($"failing back to {home}");
-        var result = await engine.RunAsync(FailbackRunbook.Build(home, topology.Primary!, ports, new FailoverPolicy()), "drill: failback", new RunbookRunOptions(), null, ct);
+        var result = await engine.RunAsync(FailbackRunbook.Build(home, topology.Primary!, ports, bundle.Configuration.FailoverPolicy), "drill: failback", new RunbookRunOptions(), null, ct);
         var rebuild = result.Steps.FirstOrDefault(s => s.Name == "rebuild-as-standby");
         Check("failback", result.Succeeded, result.Succeeded ? $"run {result.RunId} in {result.Duration.TotalSeconds:0.0} s; {rebuild?.Detail?.Split(';')[0]}" : $"{result.FailedStep}: {result.Detail}");
         if (!result.Succeeded) throw new InvalidOperationException($"failback failed at {result.FailedStep}: {result.Detail}; fix it and run `regami-dr failback --yes`");
@@ -318,7 +319,7 @@ public sealed class DrillRunner(LabEnvironment env, Action<string> say)
             $"primary {status.PrimaryRegion}, replication {(status.Replication.Streaming ? "streaming" : "not streaming")}");
     }
 
-    private async Task<DrillReport> WriteReportAsync(DrillReport report, DrillRequest request, RunbookInvoker invoker, CancellationToken ct)
+    private async Task<DrillReport> WriteReportAsync(DrillReport report, DrillRequest request, CancellationToken ct)
     {
         var dir = request.ReportDirectory ?? Path.Combine(env.Paths.Root, "drills");
         var name = $"{report.StartedAt.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{report.Scenario}";
@@ -337,7 +338,7 @@ public sealed class DrillRunner(LabEnvironment env, Action<string> say)
             rtoSeconds = report.Measured.RtoSeconds, rpoSeconds = report.Measured.RpoSeconds,
             lost = report.Measured.LostAcknowledgedWrites, report = paths.Json,
         }) + "\n", ct);
-        await invoker.Store().Audit.AppendAsync(new AuditEntry(Time.GetUtcNow(), RunbookInvoker.Actor, $"drill --scenario {report.Scenario}", null, "drill",
+        await Store.Audit.AppendAsync(new AuditEntry(Time.GetUtcNow(), RunbookInvoker.Actor, $"drill --scenario {report.Scenario}", null, "drill",
             report.Passed ? "succeeded" : "failed", $"RTO {report.Measured.RtoSeconds?.ToString("0.00") ?? "none"} s, RPO {report.Measured.RpoSeconds:0.00} s, report {paths.Json}"), ct);
         return report;
     }

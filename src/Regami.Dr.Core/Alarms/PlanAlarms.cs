@@ -111,6 +111,10 @@ public static class PlanAlarms
     public static IReadOnlyList<AlarmDefinition> ForLab(string primary, string standby) =>
         Build(primary, standby, LabPeriod, LabMaxLagSeconds);
 
+    /// <summary>The plan's alarms with the configured period and lag threshold.</summary>
+    public static IReadOnlyList<AlarmDefinition> For(string primary, string standby, AlarmPolicy policy) =>
+        Build(primary, standby, policy.Period, policy.ReplicaLagThreshold.TotalSeconds);
+
     private static IReadOnlyList<AlarmDefinition> Build(string primary, string standby, TimeSpan period, double maxLagSeconds)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(primary);

@@ -1,18 +1,25 @@
+using Regami.Dr.Core.Runbooks;
+
 namespace Regami.Dr.Core.Controller;
 
-/// <summary>When the controller may fail over on its own. Plan defaults; the lab scales time down.</summary>
+/// <summary>
+/// The controller: how often it looks, and when it may fail over on its own. Bound from
+/// <c>controller:</c> in regami-dr.yaml; its RPO guard is the configuration's <c>rpoGuard:</c>.
+/// Plan defaults; <see cref="Lab"/> scales time down.
+/// </summary>
 public sealed record ControllerPolicy
 {
+    /// <summary>`lab up` starts a controller (`regami-dr monitor`) unless this is false or --no-controller is given.</summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>Time between two ticks (observe, decide, act).</summary>
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
+
     public bool AutomaticFailover { get; init; } = true;
 
-    /// <summary>The RPO guard: largest last-known replica lag at which an automatic failover may go ahead.</summary>
-    public TimeSpan MaxLagOnFailover { get; init; } = TimeSpan.FromMinutes(5);
-
-    /// <summary>A second bound in bytes (seconds of lag lie on an idle primary; bytes do not).</summary>
-    public long MaxLagBytesOnFailover { get; init; } = 256L * 1024 * 1024;
-
-    /// <summary>A lag sample older than this counts as unknown.</summary>
-    public TimeSpan MaxLagSampleAge { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>The RPO guard (set from the configuration's <c>rpoGuard:</c>, not from this section).</summary>
+    [YamlDotNet.Serialization.YamlIgnore]
+    public RpoGuardPolicy RpoGuard { get; init; } = new();
 
     /// <summary>No second automatic failover within this time of the last one (anti-flapping).</summary>
     public TimeSpan Cooldown { get; init; } = TimeSpan.FromMinutes(15);
@@ -20,20 +27,28 @@ public sealed record ControllerPolicy
     /// <summary>A region is unhealthy when more than this share of its vantage points say so (0.5 = a majority).</summary>
     public double UnhealthyVantageShare { get; init; } = 0.5;
 
+    /// <summary>local (a lock file, one controller) or etcd (controllers in several regions).</summary>
+    public string Lease { get; init; } = "local";
+
+    public string EtcdEndpoint { get; init; } = "http://127.0.0.1:2379";
+
+    /// <summary>Vantage points probing each region.</summary>
+    public List<string> Vantages { get; init; } = ["local"];
+
+    /// <summary>The lab rehearses faster than the plan: 60 s between automatic failovers.</summary>
+    public static ControllerPolicy Lab { get; } = new() { Cooldown = TimeSpan.FromSeconds(60) };
+
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (MaxLagOnFailover < TimeSpan.Zero) errors.Add("maxLagOnFailover must not be negative");
-        if (MaxLagBytesOnFailover < 0) errors.Add("maxLagBytesOnFailover must not be negative");
+        if (Interval <= TimeSpan.Zero || Interval > TimeSpan.FromMinutes(10)) errors.Add("interval must be greater than 0 and at most 10m");
         if (Cooldown < TimeSpan.Zero) errors.Add("cooldown must not be negative");
         if (UnhealthyVantageShare is < 0 or >= 1) errors.Add("unhealthyVantageShare must be in [0, 1)");
+        if (Lease is not ("local" or "etcd")) errors.Add($"lease must be local or etcd (found '{Lease}')");
+        if (Lease == "etcd" && !Uri.TryCreate(EtcdEndpoint, UriKind.Absolute, out _)) errors.Add("etcdEndpoint must be an absolute URL such as http://127.0.0.1:2379");
+        if (Vantages is not { Count: > 0 }) errors.Add("vantages needs at least one vantage point");
         return errors;
     }
 
-    public Runbooks.FailoverPolicy ToFailoverPolicy() => new()
-    {
-        MaxLagOnFailover = MaxLagOnFailover,
-        MaxLagBytesOnFailover = MaxLagBytesOnFailover,
-        MaxLagSampleAge = MaxLagSampleAge,
-    };
+    public FailoverPolicy ToFailoverPolicy() => new() { RpoGuard = RpoGuard };
 }

@@ -80,7 +80,7 @@ public static class FailoverDecision
 
     private static GuardResult RpoGuard(ControllerObservation o, ControllerPolicy policy)
     {
-        var verdict = RpoGuardDecision.Evaluate(o.LastKnownLag, o.At, policy.ToFailoverPolicy());
+        var verdict = RpoGuardDecision.Evaluate(o.LastKnownLag, o.At, policy.RpoGuard);
         return verdict.Pass ? GuardResult.Pass("rpo", verdict.Reason) : GuardResult.Refuse("rpo", verdict.Reason);
     }
 

@@ -3,6 +3,9 @@ using Regami.Dr.Core.Traffic;
 namespace Regami.Dr.Core.Controller;
 
 /// <summary>One probe of one region from one vantage point.</summary>
+/// <summary>Where a region's health check points, from one vantage point.</summary>
+public sealed record HealthTarget(string Region, string Vantage, Uri Url);
+
 public sealed record ProbeResult(string Region, string Vantage, bool Succeeded, string Reason);
 
 /// <summary>A region's health across vantage points, thresholds applied.</summary>

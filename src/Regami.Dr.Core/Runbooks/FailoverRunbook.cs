@@ -45,14 +45,14 @@ public static class FailoverRunbook
     internal static RunbookStep RpoGuard(string from, string to, bool force, DrPorts ports, FailoverPolicy policy) => new()
     {
         Name = "rpo-guard",
-        Description = $"last known replica lag of {to} ≤ {policy.MaxLagOnFailover.TotalSeconds:0} s and ≤ {policy.MaxLagBytesOnFailover / 1024 / 1024} MiB (the RPO guard)",
+        Description = $"last known replica lag of {to} ≤ {policy.RpoGuard.MaxLag.TotalSeconds:0} s and ≤ {policy.RpoGuard.MaxLagBytes / 1024 / 1024} MiB (the RPO guard)",
         Region = to,
         Options = new StepOptions(TimeSpan.FromSeconds(15)),
         AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(to, ct)) is { Reachable: true, InRecovery: false } ? $"{to} is already promoted" : null,
         Execute = async (ctx, ct) =>
         {
             var sample = await LastKnownLagAsync(from, to, ports, ctx.Time, ct);
-            var verdict = RpoGuardDecision.Evaluate(sample, ctx.Time.GetUtcNow(), policy);
+            var verdict = RpoGuardDecision.Evaluate(sample, ctx.Time.GetUtcNow(), policy.RpoGuard);
             if (verdict.Pass) return verdict.Reason;
             if (force) return $"forced past the RPO guard: {verdict.Reason}";
             throw new GuardRefusedException("rpo", $"{verdict.Reason}; refusing to fail over (acknowledged writes could be lost). Re-run with --force to accept that loss.");

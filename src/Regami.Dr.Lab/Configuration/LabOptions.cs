@@ -1,48 +1,29 @@
-using Regami.Dr.Core.Topology;
+using System.Net;
+using Regami.Dr.Core.Alarms;
+using Regami.Dr.Core.Configuration;
+using Regami.Dr.Core.Controller;
+using Regami.Dr.Core.Traffic;
 
 namespace Regami.Dr.Lab.Configuration;
 
-// Option records of the local lab. Bound from YAML (camelCase keys) and validated once,
-// before anything starts; every timing carries its unit in its name.
-
-public sealed class LabOptions
+/// <summary>
+/// The <c>lab:</c> section of regami-dr.yaml: where the local lab's servers listen. Everything the
+/// plan says (regions and roles, health checks, controller, RPO guard…) is in the neutral part.
+/// </summary>
+public sealed class LabSection
 {
-    public string Environment { get; set; } = "lab";
-    public ReplicationOptions Replication { get; set; } = new();
-    public List<RegionOptions> Regions { get; set; } =
-    [
-        new() { Name = "eu-west-3", Role = "primary", Address = "127.0.0.2" },
-        new() { Name = "eu-central-1", Role = "standby", Address = "127.0.0.3" },
-    ];
+    /// <summary>Loopback address (127.0.0.0/8) each region's servers bind, by region name.</summary>
+    public Dictionary<string, string> Addresses { get; set; } = new()
+    {
+        ["eu-west-3"] = "127.0.0.2",
+        ["eu-central-1"] = "127.0.0.3",
+    };
     public PortOptions Ports { get; set; } = new();
-    public ComputeOptions Compute { get; set; } = new();
     public DnsOptions Dns { get; set; } = new();
-    public HealthCheckConfig HealthCheck { get; set; } = new();
     public DatabaseOptions Database { get; set; } = new();
     public TimeoutOptions Timeouts { get; set; } = new();
-    public ControllerConfig Controller { get; set; } = new();
-    public NotificationsConfig Notifications { get; set; } = new();
-
-    public RegionOptions PrimaryRegion => Regions.First(r => r.IsPrimary);
-    public RegionOptions StandbyRegion => Regions.First(r => !r.IsPrimary);
-    public RegionOptions? FindRegion(string name) => Regions.FirstOrDefault(r => r.Name == name);
-}
-
-public sealed class ReplicationOptions
-{
-    /// <summary>async (default) or sync.</summary>
-    public string Mode { get; set; } = "async";
-    public ReplicationMode ParsedMode => Mode.Equals("sync", StringComparison.OrdinalIgnoreCase) ? ReplicationMode.Sync : ReplicationMode.Async;
-}
-
-public sealed class RegionOptions
-{
-    public string Name { get; set; } = "";
-    /// <summary>The role the region has when the lab is first created: primary or standby.</summary>
-    public string Role { get; set; } = "standby";
-    /// <summary>Loopback address the region's servers bind (127.0.0.0/8).</summary>
-    public string Address { get; set; } = "";
-    public bool IsPrimary => Role.Equals("primary", StringComparison.OrdinalIgnoreCase);
+    /// <summary>Where the controller's API, dashboard and /metrics listen.</summary>
+    public ControllerEndpointOptions Controller { get; set; } = new();
 }
 
 public sealed class PortOptions
@@ -53,15 +34,6 @@ public sealed class PortOptions
     public int FirstInstance { get; set; } = 8081;
 }
 
-public sealed class ComputeOptions
-{
-    /// <summary>Instances the region that takes traffic runs.</summary>
-    public int ActiveInstances { get; set; } = 2;
-    /// <summary>Instances a standby region runs until it is failed over to (the plan's stopped service).</summary>
-    public int StandbyInstances { get; set; } = 0;
-    public int MaxInstances { get; set; } = 8;
-}
-
 public sealed class DnsOptions
 {
     public string Address { get; set; } = "127.0.0.1";
@@ -70,14 +42,6 @@ public sealed class DnsOptions
     public string RecordName { get; set; } = "api";
     public int TtlSeconds { get; set; } = 1;
     public string FullName => $"{RecordName}.{Zone}";
-}
-
-public sealed class HealthCheckConfig
-{
-    public double IntervalSeconds { get; set; } = 1;
-    public int FailureThreshold { get; set; } = 3;
-    public double TimeoutSeconds { get; set; } = 1;
-    public string Path { get; set; } = "/health?check=db";
 }
 
 public sealed class DatabaseOptions
@@ -91,49 +55,95 @@ public sealed class DatabaseOptions
 public sealed class TimeoutOptions
 {
     /// <summary>How long `lab up` waits for everything to be healthy.</summary>
-    public double LabUpSeconds { get; set; } = 60;
-    public double ProcessStopSeconds { get; set; } = 10;
+    public TimeSpan LabUp { get; set; } = TimeSpan.FromSeconds(60);
+    public TimeSpan ProcessStop { get; set; } = TimeSpan.FromSeconds(10);
 }
 
-public sealed class ControllerConfig
+public sealed class ControllerEndpointOptions
 {
-    /// <summary>`lab up` starts a controller (`regami-dr monitor`) unless this is false or --no-controller is given.</summary>
-    public bool Enabled { get; set; } = true;
-    /// <summary>Address of the controller's API, dashboard and /metrics; empty = the DNS server's address.</summary>
+    /// <summary>Address of the controller's API; empty = the DNS server's address.</summary>
     public string Address { get; set; } = "";
     public int Port { get; set; } = 7480;
-    public double IntervalSeconds { get; set; } = 1;
-    public bool AutomaticFailover { get; set; } = true;
-    /// <summary>The RPO guard of automatic failovers (the plan's RPO: 300 s).</summary>
-    public double MaxLagOnFailoverSeconds { get; set; } = 300;
-    public long MaxLagBytesOnFailover { get; set; } = 256L * 1024 * 1024;
-    /// <summary>No second automatic failover within this time (the plan has 15 min; the lab rehearses faster).</summary>
-    public double CooldownSeconds { get; set; } = 60;
-    /// <summary>local (a lock file, one controller) or etcd (controllers in several regions).</summary>
-    public string Lease { get; set; } = "local";
-    public string EtcdEndpoint { get; set; } = "http://127.0.0.1:2379";
-    /// <summary>Vantage points probing each region; the lab probes from each region's address.</summary>
-    public List<string> Vantages { get; set; } = ["local"];
 }
 
-public sealed class NotificationsConfig
+/// <summary>A region as the lab runs it: its name and first role from the plan, its address from <c>lab:</c>.</summary>
+public sealed record RegionOptions(string Name, string Role, string Address)
 {
-    public bool Console { get; set; } = true;
-    /// <summary>JSON lines file of every delivery; empty = alerts.jsonl in the state directory.</summary>
-    public string File { get; set; } = "";
-    /// <summary>Slack-compatible incoming webhooks by name (a secret: never printed).</summary>
-    public Dictionary<string, string> ChatWebhooks { get; set; } = [];
-    public SmtpConfig? Smtp { get; set; }
-    public List<string> EmailTo { get; set; } = [];
-    public double RepeatSeconds { get; set; } = 30;
+    public bool IsPrimary => Role.Equals("primary", StringComparison.OrdinalIgnoreCase);
 }
 
-public sealed class SmtpConfig
+/// <summary>
+/// What the lab runs on: the neutral configuration and the <c>lab:</c> section, read together.
+/// Forwards to the bound options types; copies nothing.
+/// </summary>
+public sealed class LabOptions(DrConfiguration config, LabSection lab)
 {
-    public string Host { get; set; } = "";
-    public int Port { get; set; } = 25;
-    public string From { get; set; } = "regami-dr@localhost";
-    public string Security { get; set; } = "none";
-    public string? Username { get; set; }
-    public string? Password { get; set; }
+    public DrConfiguration Config { get; } = config;
+    public LabSection Lab { get; } = lab;
+
+    public string Environment => Config.Environment;
+    public IReadOnlyList<RegionOptions> Regions { get; } =
+        config.Regions.Select(r => new RegionOptions(r.Name, r.Role, lab.Addresses.GetValueOrDefault(r.Name, ""))).ToList();
+    public PortOptions Ports => Lab.Ports;
+    public ComputeConfig Compute => Config.Compute;
+    public DnsOptions Dns => Lab.Dns;
+    public HealthCheckOptions HealthCheck => Config.HealthCheck;
+    public DatabaseOptions Database => Lab.Database;
+    public TimeoutOptions Timeouts => Lab.Timeouts;
+    public ControllerPolicy Controller => Config.Controller;
+    public AlarmPolicy Alarms => Config.Alarms;
+    public ReplicationConfig Replication => Config.Replication;
+
+    public RegionOptions PrimaryRegion => Regions.First(r => r.IsPrimary);
+    public RegionOptions StandbyRegion => Regions.First(r => !r.IsPrimary);
+    public RegionOptions? FindRegion(string name) => Regions.FirstOrDefault(r => r.Name == name);
+
+    /// <summary>The embedded defaults: the lab of the design.</summary>
+    public static LabOptions Defaults() => From(ConfigDocument.Empty(EmbeddedName), new DrConfiguration());
+
+    public const string EmbeddedName = "(embedded lab defaults)";
+
+    /// <summary>Binds <c>lab:</c> and checks it against the neutral part; errors name file, line and field.</summary>
+    public static LabOptions From(ConfigDocument doc, DrConfiguration config)
+    {
+        var lab = doc.BindSection<LabSection>("lab");
+        var o = new LabOptions(config, lab);
+        void Fail(string field, string problem) => throw doc.Error(field, problem);
+
+        foreach (var r in config.Regions)
+        {
+            if (!lab.Addresses.TryGetValue(r.Name, out var address))
+                Fail("lab.addresses", $"has no address for region {r.Name} (e.g. `{r.Name}: 127.0.0.2`)");
+            else if (!IsLoopback(address))
+                Fail($"lab.addresses.{r.Name}", $"must be an IPv4 address in 127.0.0.0/8 (found '{address}'): the lab binds only to loopback");
+        }
+        foreach (var name in lab.Addresses.Keys.Where(n => config.FindRegion(n) is null))
+            Fail($"lab.addresses.{name}", $"names no region of `regions:` ({string.Join(", ", config.Regions.Select(r => r.Name))})");
+        if (o.Regions[0].Address == o.Regions[1].Address) Fail($"lab.addresses.{o.Regions[1].Name}", "each region needs its own address");
+        CheckPort(lab.Ports.Postgres, "lab.ports.postgres");
+        CheckPort(lab.Ports.LoadBalancer, "lab.ports.loadBalancer");
+        CheckPort(lab.Ports.FirstInstance, "lab.ports.firstInstance");
+        CheckPort(lab.Dns.Port, "lab.dns.port");
+        CheckPort(lab.Controller.Port, "lab.controller.port");
+        if (lab.Ports.LoadBalancer >= lab.Ports.FirstInstance && lab.Ports.LoadBalancer < lab.Ports.FirstInstance + config.Compute.MaxInstances)
+            Fail("lab.ports.loadBalancer", "collides with the API instance port range");
+        if (!IsLoopback(lab.Dns.Address)) Fail("lab.dns.address", $"must be an IPv4 address in 127.0.0.0/8 (found '{lab.Dns.Address}')");
+        if (string.IsNullOrWhiteSpace(lab.Dns.Zone)) Fail("lab.dns.zone", "is required");
+        if (string.IsNullOrWhiteSpace(lab.Dns.RecordName)) Fail("lab.dns.recordName", "is required");
+        if (lab.Dns.TtlSeconds is < 0 or > 86400) Fail("lab.dns.ttlSeconds", "must be between 0 and 86400");
+        if (string.IsNullOrWhiteSpace(lab.Database.Name)) Fail("lab.database.name", "is required");
+        if (lab.Timeouts.LabUp <= TimeSpan.Zero) Fail("lab.timeouts.labUp", "must be greater than 0");
+        if (lab.Timeouts.ProcessStop <= TimeSpan.Zero) Fail("lab.timeouts.processStop", "must be greater than 0");
+        if (lab.Controller.Address.Length > 0 && !IsLoopback(lab.Controller.Address))
+            Fail("lab.controller.address", $"must be an IPv4 address in 127.0.0.0/8 (found '{lab.Controller.Address}')");
+        return o;
+
+        void CheckPort(int port, string field)
+        {
+            if (port is < 1024 or > 65535) Fail(field, $"must be between 1024 and 65535 (found {port}); ports below 1024 need root");
+        }
+    }
+
+    private static bool IsLoopback(string address) =>
+        IPAddress.TryParse(address, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && ip.GetAddressBytes()[0] == 127;
 }

@@ -8,7 +8,7 @@ public sealed record CommandResult(string Command, int ExitCode, string Standard
 
 /// <summary>An external program failed: carries the command line and the program's own words.</summary>
 public sealed class CommandFailedException(CommandResult result)
-    : Exception($"`{result.Command}` exited {result.ExitCode}: {FirstLines(result.StandardError.Length > 0 ? result.StandardError : result.StandardOutput)}")
+    : Core.Providers.ProviderException($"`{result.Command}` exited {result.ExitCode}: {FirstLines(result.StandardError.Length > 0 ? result.StandardError : result.StandardOutput)}")
 {
     public CommandResult Result { get; } = result;
     private static string FirstLines(string text) => string.Join(" | ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(4));

@@ -10,10 +10,8 @@ public static partial class Posix
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int SysKill(int pid, int sig);
 
-    [LibraryImport("libc", EntryPoint = "geteuid")]
-    private static partial uint SysGetEuid();
-
-    public static bool IsRoot => SysGetEuid() == 0;
+    /// <summary>Effective uid 0 (.NET answers it from geteuid).</summary>
+    public static bool IsRoot => Environment.IsPrivilegedProcess;
 
     /// <summary>Sends a signal; false when the process does not exist (or is not ours).</summary>
     public static bool Signal(int pid, int signal) => pid > 0 && SysKill(pid, signal) == 0;

@@ -12,8 +12,8 @@ public sealed class LabTrafficPort(LabEnvironment env) : ITrafficPort
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(3) };
 
     public TimeSpan WorstCaseSwitchTime =>
-        TimeSpan.FromSeconds(env.Options.HealthCheck.IntervalSeconds * (env.Options.HealthCheck.FailureThreshold + 1)
-            + env.Options.HealthCheck.TimeoutSeconds + env.Options.Dns.TtlSeconds + 2);
+        env.Options.HealthCheck.RequestInterval * (env.Options.HealthCheck.FailureThreshold + 1)
+            + env.Options.HealthCheck.Timeout + TimeSpan.FromSeconds(env.Options.Dns.TtlSeconds + 2);
 
     public Task<IReadOnlyDictionary<string, bool>> GetRoutingControlsAsync(CancellationToken ct)
     {

@@ -46,8 +46,4 @@ public sealed class LabStateStore(LabPaths paths, TimeProvider time)
 }
 
 /// <summary>A lab operation failed; the message says what state things are in and what to do.</summary>
-public class LabException(string message, Exception? inner = null) : Exception(message, inner)
-{
-    /// <summary>The CLI exit code this failure maps to (1 failed, 2 usage/config/environment, 3 unsafe).</summary>
-    public int ExitCode { get; init; } = 1;
-}
+public class LabException(string message, Exception? inner = null) : Core.Providers.ProviderException(message, inner);

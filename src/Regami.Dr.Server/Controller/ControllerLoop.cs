@@ -5,6 +5,7 @@ using Regami.Dr.Core.Audit;
 using Regami.Dr.Core.Controller;
 using Regami.Dr.Core.Leases;
 using Regami.Dr.Core.Ports;
+using Regami.Dr.Core.Providers;
 using Regami.Dr.Core.Runbooks;
 using Regami.Dr.Core.Runbooks.Journal;
 using Regami.Dr.Core.Topology;
@@ -14,13 +15,14 @@ namespace Regami.Dr.Server.Controller;
 /// <summary>What the controller acts and records through.</summary>
 public sealed record ControllerDependencies(
     DrPorts Ports,
+    RunbookCatalog Catalog,
     IRunbookJournal Journal,
     IAuditLog Audit,
     IRunbookLease RunbookLease,
     IControllerLease Lease,
     IAlertSink Alerts,
     IMetricSink? MetricSink,
-    HttpHealthProber Prober,
+    IHealthSource Health,
     TimeProvider Time);
 
 /// <summary>
@@ -97,7 +99,7 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
             health.Reset(currentPrimary);
             lastPrimary = currentPrimary;
         }
-        var probes = await Task.WhenAll(options.HealthTargets.Select(t => deps.Prober.ProbeAsync(t, ct)));
+        var probes = await deps.Health.ProbeAsync(ct);
         foreach (var p in probes) health.Record(p);
         var databases = await Task.WhenAll(topology.Regions.Select(r => deps.Ports.Database.ObserveAsync(r, ct)));
 
@@ -196,8 +198,8 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
     /// <summary>Runs the failover runbook (fencing first). Also used by the API's POST /api/failover.</summary>
     public async Task<RunbookResult> FailoverAsync(string from, string to, string reason, string command, CancellationToken ct, bool force = false, string actor = Actor)
     {
-        var failoverPolicy = options.Policy.ToFailoverPolicy();
-        var runbook = FailoverRunbook.Build(from, to, force, deps.Ports, failoverPolicy);
+        var runbook = deps.Catalog.Choose(new RunbookAsk(FailoverRunbook.Kind, to, force), await deps.Ports.Topology.GetAsync(ct)).Runbook
+            ?? throw new RunbookRequestException($"{to} is already the primary", @unsafe: false);
         var engine = new RunbookEngine(deps.Journal, deps.Audit, deps.RunbookLease, deps.Time, actor);
         await deps.Alerts.RaiseAsync(AlertSeverity.Sev1, $"failover:{from}->{to}", $"failing over from {from} to {to}", reason, ct);
         state.Update(s => s with { RunningFailover = $"{from} → {to}" });

@@ -2,16 +2,12 @@ using Regami.Dr.Core.Controller;
 
 namespace Regami.Dr.Server.Controller;
 
-/// <summary>Where each region's health check points, per vantage point.</summary>
-public sealed record HealthTarget(string Region, string Vantage, Uri Url);
-
 /// <summary>The controller's settings; validated before it starts.</summary>
 public sealed record ControllerOptions
 {
     public required IReadOnlyList<string> Regions { get; init; }
-    public required IReadOnlyList<HealthTarget> HealthTargets { get; init; }
-    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
-    public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Time between two ticks (the policy's, bound from <c>controller.interval</c>).</summary>
+    public TimeSpan Interval => Policy.Interval;
     public int FailureThreshold { get; init; } = 3;
     public ControllerPolicy Policy { get; init; } = new();
     /// <summary>Where the API, dashboard and /metrics listen (loopback by default).</summary>
@@ -26,10 +22,7 @@ public sealed record ControllerOptions
     {
         var errors = new List<string>(Policy.Validate());
         if (Regions.Count < 2) errors.Add("at least two regions");
-        if (Interval <= TimeSpan.Zero) errors.Add("interval must be positive");
-        if (ProbeTimeout <= TimeSpan.Zero || ProbeTimeout > Interval) errors.Add("probe timeout must be positive and at most the interval");
         if (FailureThreshold is < 1 or > 10) errors.Add("failure threshold must be 1..10");
-        foreach (var r in Regions.Where(r => HealthTargets.All(t => t.Region != r))) errors.Add($"region {r} has no health check target");
         if (LeaseTtl < Interval * 2) errors.Add("the lease TTL must be at least two intervals");
         return errors;
     }

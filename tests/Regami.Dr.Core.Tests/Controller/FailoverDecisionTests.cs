@@ -1,3 +1,4 @@
+using Regami.Dr.Core.Runbooks;
 using Microsoft.Extensions.Time.Testing;
 using Regami.Dr.Core.Controller;
 using Regami.Dr.Core.Ports;
@@ -7,7 +8,7 @@ namespace Regami.Dr.Core.Tests.Controller;
 
 public sealed class FailoverDecisionTests
 {
-    private static readonly ControllerPolicy Policy = new() { Cooldown = TimeSpan.FromMinutes(15), MaxLagOnFailover = TimeSpan.FromSeconds(300) };
+    private static readonly ControllerPolicy Policy = new() { Cooldown = TimeSpan.FromMinutes(15), RpoGuard = new RpoGuardPolicy { MaxLag = TimeSpan.FromSeconds(300) } };
     private readonly FakeTimeProvider time = new(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
 
     private static DatabaseObservation Db(string region, bool reachable = true, bool inRecovery = false) =>

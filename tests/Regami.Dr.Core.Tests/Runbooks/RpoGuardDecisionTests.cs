@@ -6,7 +6,7 @@ namespace Regami.Dr.Core.Tests.Runbooks;
 public sealed class RpoGuardDecisionTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
-    private static readonly FailoverPolicy Policy = new() { MaxLagOnFailover = TimeSpan.FromSeconds(300), MaxLagBytesOnFailover = 1_000_000 };
+    private static readonly RpoGuardPolicy Policy = new() { MaxLag = TimeSpan.FromSeconds(300), MaxLagBytes = 1_000_000 };
 
     private static LagSample Sample(long? bytes, double? seconds, double ageSeconds = 5) =>
         new(Now.AddSeconds(-ageSeconds), "eu-west-3", "eu-central-1", bytes, seconds);

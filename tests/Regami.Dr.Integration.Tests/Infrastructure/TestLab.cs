@@ -33,19 +33,16 @@ public sealed class TestLab : IAsyncDisposable
         PrimaryAddress = $"127.0.{net}.2";
         StandbyAddress = $"127.0.{net}.3";
         StateDir = Path.Combine(baseDir, "state");
-        ConfigFile = Path.Combine(baseDir, "lab.yaml");
+        ConfigFile = Path.Combine(baseDir, "regami-dr.yaml");
         File.WriteAllText(ConfigFile, $"""
             # test lab on its own loopback addresses
-            regions:
-              - name: eu-west-3
-                role: primary
-                address: {PrimaryAddress}
-              - name: eu-central-1
-                role: standby
-                address: {StandbyAddress}
-            dns:
-              address: {DnsAddress}
-              port: {DnsPort}
+            lab:
+              addresses:
+                eu-west-3: {PrimaryAddress}
+                eu-central-1: {StandbyAddress}
+              dns:
+                address: {DnsAddress}
+                port: {DnsPort}
             """ + "\n" + extraConfig);
     }
 

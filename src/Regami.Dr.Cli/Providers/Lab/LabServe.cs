@@ -5,7 +5,7 @@ using Regami.Dr.Lab;
 using Regami.Dr.Lab.Dns;
 using Regami.Dr.Lab.LoadBalancing;
 
-namespace Regami.Dr.Cli;
+namespace Regami.Dr.Cli.Providers.Lab;
 
 /// <summary>Wires the lab's configuration into the load balancer and DNS server hosts.</summary>
 public static class LabServe
@@ -21,13 +21,7 @@ public static class LabServe
         var o = env.Options;
         var primary = o.PrimaryRegion;
         var secondary = o.StandbyRegion;
-        var hc = new HealthCheckOptions
-        {
-            RequestInterval = TimeSpan.FromSeconds(o.HealthCheck.IntervalSeconds),
-            FailureThreshold = o.HealthCheck.FailureThreshold,
-            Timeout = TimeSpan.FromSeconds(o.HealthCheck.TimeoutSeconds),
-            Path = o.HealthCheck.Path,
-        };
+        var hc = o.HealthCheck;
         var options = new DnsServerOptions
         {
             ListenEndPoint = new IPEndPoint(IPAddress.Parse(o.Dns.Address), o.Dns.Port),

@@ -1,4 +1,4 @@
-namespace Regami.Dr.Lab.Configuration;
+namespace Regami.Dr.Core.Configuration;
 
 /// <summary>A configuration problem, located as precisely as we can: file, line, field.</summary>
 public sealed class ConfigurationException(string file, int? line, string? field, string problem)

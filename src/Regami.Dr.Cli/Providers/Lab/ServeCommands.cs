@@ -2,7 +2,7 @@ using System.CommandLine;
 using Regami.Dr.Lab;
 using Regami.Dr.Lab.State;
 
-namespace Regami.Dr.Cli.Commands;
+namespace Regami.Dr.Cli.Providers.Lab;
 
 /// <summary>
 /// `regami-dr lab serve app|lb|dns`: the lab's long-running parts. The supervisor starts these
@@ -19,7 +19,7 @@ public static class ServeCommands
         var app = new Command("app", "An API instance of a region.") { region, instance };
         app.SetAction(async (parse, ct) =>
         {
-            var env = g.Environment(parse);
+            var env = LabProvider.Environment(g, parse);
             var r = env.Options.FindRegion(parse.GetValue(region)!) ?? throw new LabException("unknown region") { ExitCode = 2 };
             var url = env.InstanceUrl(r, parse.GetValue(instance));
             await Regami.Api.RegamiApiApp.RunAsync(
@@ -30,7 +30,7 @@ public static class ServeCommands
         var lb = new Command("lb", "The load balancer of a region.") { region };
         lb.SetAction(async (parse, ct) =>
         {
-            var env = g.Environment(parse);
+            var env = LabProvider.Environment(g, parse);
             await LabServe.RunLoadBalancerAsync(env, parse.GetValue(region)!, ct);
             return ExitCodes.Ok;
         });
@@ -38,7 +38,7 @@ public static class ServeCommands
         var dns = new Command("dns", "The failover DNS server.");
         dns.SetAction(async (parse, ct) =>
         {
-            var env = g.Environment(parse);
+            var env = LabProvider.Environment(g, parse);
             await LabServe.RunDnsAsync(env, ct);
             return ExitCodes.Ok;
         });

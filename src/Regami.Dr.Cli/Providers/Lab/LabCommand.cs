@@ -4,7 +4,7 @@ using Regami.Dr.Core.Topology;
 using Regami.Dr.Lab;
 using Spectre.Console;
 
-namespace Regami.Dr.Cli.Commands;
+namespace Regami.Dr.Cli.Providers.Lab;
 
 /// <summary>`regami-dr lab ...`: the embedded two-region lab on this machine.</summary>
 public static class LabCommand
@@ -27,7 +27,7 @@ public static class LabCommand
         var cmd = new Command("up", "Start the lab (idempotent: an up lab is reported, missing parts are started) and wait until it is healthy.") { sync, noController };
         cmd.SetAction(async (parse, ct) =>
         {
-            var env = g.Environment(parse);
+            var env = LabProvider.Environment(g, parse);
             var json = parse.GetValue(g.Output) == OutputFormat.Json;
             var mode = parse.GetValue(sync) ? ReplicationMode.Sync : (ReplicationMode?)null;
             var supervisor = new LabSupervisor(env, json ? null : msg => Console.Error.WriteLine($"  … {msg}"));
@@ -64,7 +64,7 @@ public static class LabCommand
         var cmd = new Command("down", "Stop every process the lab started (by pid); with --purge delete its data too.") { purge, dryRun };
         cmd.SetAction(async (parse, ct) =>
         {
-            var env = g.Environment(parse);
+            var env = LabProvider.Environment(g, parse);
             if (parse.GetValue(dryRun))
             {
                 var state = env.Store.Load();
@@ -96,7 +96,7 @@ public static class LabCommand
         var cmd = new Command("fault", "Inject a fault into the lab (real signals, real SQL), or heal: undo hangs/pauses and restart what was killed in its recorded role.") { kind, region };
         cmd.SetAction(async (parse, ct) =>
         {
-            var env = g.Environment(parse);
+            var env = LabProvider.Environment(g, parse);
             var k = FaultKinds.ByName[parse.GetValue(kind)!];
             var result = await new LabFaults(env).InjectAsync(k, parse.GetValue(region), ct);
             LabUpResult? restarted = null;
@@ -120,7 +120,7 @@ public static class LabCommand
         var cmd = new Command("scale", "Set a region's desired API instance count and start or stop instances to match.") { region, count };
         cmd.SetAction(async (parse, ct) =>
         {
-            var env = g.Environment(parse);
+            var env = LabProvider.Environment(g, parse);
             var (started, stopped) = await new LabSupervisor(env).ScaleAsync(parse.GetValue(region)!, parse.GetValue(count), ct);
             if (parse.GetValue(g.Output) == OutputFormat.Json) Json.Write(new { region = parse.GetValue(region), desired = parse.GetValue(count), started, stopped });
             else Console.WriteLine($"{parse.GetValue(region)}: desired {parse.GetValue(count)} (started {started}, stopped {stopped})");

@@ -1,0 +1,60 @@
+using Regami.Dr.Core.Controller;
+using Regami.Dr.Core.Providers;
+using Regami.Dr.Core.Runbooks;
+using Regami.Dr.Lab;
+using Regami.Dr.Lab.Configuration;
+using Regami.Dr.Lab.Provider;
+using Regami.Dr.Server.Controller;
+using Regami.Dr.Store;
+
+namespace Regami.Dr.Cli.Providers.Lab;
+
+/// <summary>The local lab as a provider: its environment from the configuration, and its bundle of ports.</summary>
+public static class LabProvider
+{
+    public static LabEnvironment Environment(LoadedConfiguration config, string stateRoot, TimeProvider time) =>
+        LabEnvironment.Create(stateRoot, LabOptions.From(config.Document, config.Config), config.Text, time, SelfInvocation.Current());
+
+    /// <summary>The lab of this command line's configuration; the lab's commands refuse other providers.</summary>
+    public static LabEnvironment Environment(GlobalOptions g, System.CommandLine.ParseResult parse)
+    {
+        var config = g.Configuration(parse);
+        if (config.Config.Provider != "lab")
+            throw new CliException($"`regami-dr lab` works on the local lab; {config.Source} says provider: {config.Config.Provider}", ExitCodes.Usage);
+        return Environment(config, g.StateRoot(parse), TimeProvider.System);
+    }
+
+    public static ProviderBundle Bundle(LabEnvironment env, TimeProvider time)
+    {
+        var store = new Lazy<StateStore>(() => StateStore.Open(env.Paths.Root, time));
+        var ports = new DrPorts(new LabDatabasePort(env), new LabComputePort(env), new LabTrafficPort(env), new LabTopologyPort(env),
+            new LazyLagMemory(() => new StoreLagMemory(store.Value)));
+        // Each region is probed where the DNS server probes it: its load balancer's health path, from every vantage point.
+        var o = env.Options;
+        var targets = o.Regions.SelectMany(r => o.Controller.Vantages.Select(v =>
+            new HealthTarget(r.Name, v, new Uri(env.LoadBalancerUrl(r) + o.HealthCheck.Path)))).ToList();
+        var probeTimeout = o.HealthCheck.Timeout < o.Controller.Interval ? o.HealthCheck.Timeout : o.Controller.Interval;
+        return new ProviderBundle
+        {
+            Name = "lab",
+            Configuration = o.Config,
+            Ports = ports,
+            Health = new ProbingHealthSource(targets, new HttpHealthProber(new HttpClient(), probeTimeout)),
+            Status = new LabStatusReader(env),
+            ControllerUrl = new Uri(env.ControllerUrl),
+        };
+    }
+
+    public static string LegacyConfigCopy(string stateRoot) => new Regami.Dr.Lab.State.LabPaths(stateRoot).LegacyConfigFile;
+    public static bool IsLegacy(string yaml) => LegacyLabConfig.IsLegacy(yaml);
+    public static string ConvertLegacy(string yaml) => LegacyLabConfig.Convert(yaml);
+
+    /// <summary>The lag memory opens the store only when first used (commands that never fail over never touch it).</summary>
+    private sealed class LazyLagMemory(Func<Core.Ports.ILagMemory> open) : Core.Ports.ILagMemory
+    {
+        private Core.Ports.ILagMemory? inner;
+        private Core.Ports.ILagMemory Inner => inner ??= open();
+        public Task RememberAsync(Core.Ports.LagSample sample, CancellationToken ct) => Inner.RememberAsync(sample, ct);
+        public Task<Core.Ports.LagSample?> LastAsync(CancellationToken ct) => Inner.LastAsync(ct);
+    }
+}

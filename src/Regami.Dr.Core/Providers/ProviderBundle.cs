@@ -1,0 +1,61 @@
+using Regami.Dr.Core.Configuration;
+using Regami.Dr.Core.Controller;
+using Regami.Dr.Core.Runbooks;
+using Regami.Dr.Core.Status;
+
+namespace Regami.Dr.Core.Providers;
+
+/// <summary>
+/// Everything an environment (the local lab, AWS) offers the orchestrator, as ports. Commands,
+/// the controller and the drill conductor see only this record; a provider is one folder that
+/// builds it. Slots a provider cannot fill yet stay null, and the commands that need them say so.
+/// </summary>
+public sealed record ProviderBundle
+{
+    /// <summary>The provider's name as written in <c>provider:</c>.</summary>
+    public required string Name { get; init; }
+
+    public required DrConfiguration Configuration { get; init; }
+
+    /// <summary>Database, compute, traffic, recorded roles and lag memory: what runbooks act through.</summary>
+    public required DrPorts Ports { get; init; }
+
+    /// <summary>Each region's health as the controller judges it (our own probes, or the provider's health checks).</summary>
+    public required IHealthSource Health { get; init; }
+
+    /// <summary>A snapshot of the whole system (`regami-dr status`).</summary>
+    public required IStatusSource Status { get; init; }
+
+    /// <summary>Where the controller's API listens for this environment.</summary>
+    public required Uri ControllerUrl { get; init; }
+
+    /// <summary>Backups, snapshots and point-in-time recovery (issue 11 fills this slot).</summary>
+    public IBackupPort? Backups { get; init; }
+
+    /// <summary>Object storage replication status (a later issue fills this slot).</summary>
+    public IObjectStoragePort? ObjectStorage { get; init; }
+}
+
+/// <summary>Where region health comes from: one result per region and vantage point per call.</summary>
+public interface IHealthSource
+{
+    Task<IReadOnlyList<ProbeResult>> ProbeAsync(CancellationToken ct);
+}
+
+public interface IStatusSource
+{
+    Task<SystemStatus> ReadAsync(CancellationToken ct);
+}
+
+/// <summary>The backups slot: empty until the backups issue defines its operations.</summary>
+public interface IBackupPort;
+
+/// <summary>The object storage slot: empty until the object replication issue defines its operations.</summary>
+public interface IObjectStoragePort;
+
+/// <summary>A provider's operation failed; the message says what state things are in and what to do.</summary>
+public class ProviderException(string message, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>The CLI exit code this failure maps to (1 failed, 2 usage/config/environment, 3 unsafe).</summary>
+    public int ExitCode { get; init; } = 1;
+}

@@ -1,0 +1,13 @@
+using Regami.Dr.Core.Controller;
+using Regami.Dr.Core.Providers;
+
+namespace Regami.Dr.Server.Controller;
+
+/// <summary>Region health from our own probes: every region's health URL from every vantage point, in parallel.</summary>
+public sealed class ProbingHealthSource(IReadOnlyList<HealthTarget> targets, HttpHealthProber prober) : IHealthSource
+{
+    public IReadOnlyList<HealthTarget> Targets => targets;
+
+    public async Task<IReadOnlyList<ProbeResult>> ProbeAsync(CancellationToken ct) =>
+        await Task.WhenAll(targets.Select(t => prober.ProbeAsync(t, ct)));
+}
