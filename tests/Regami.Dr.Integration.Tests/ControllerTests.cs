@@ -108,7 +108,7 @@ public sealed class ControllerFaultTests
     [Fact]
     public async Task Two_controllers_sharing_an_etcd_lease_fail_over_exactly_once()
     {
-        using var etcd = await Regami.Dr.Core.Tests.Leases.EtcdServer.StartAsync();
+        using var etcd = await Regami.Dr.Component.Tests.Leases.EtcdServer.StartAsync();
         await using var lab = await TestLab.StartAsync(net: 45, controller: true,
             extraConfig: $"controller:\n  lease: etcd\n  etcdEndpoint: {etcd.ClientUrl}\n");
         var second = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("dotnet")

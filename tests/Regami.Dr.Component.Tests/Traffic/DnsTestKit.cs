@@ -10,7 +10,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
-namespace Regami.Dr.Core.Tests.Traffic;
+namespace Regami.Dr.Component.Tests.Traffic;
 
 /// <summary>A tiny Kestrel health endpoint on a free 127.0.0.1 port whose status code a test toggles.</summary>
 internal sealed class HealthEndpoint : IAsyncDisposable

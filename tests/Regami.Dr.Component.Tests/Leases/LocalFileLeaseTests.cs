@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Time.Testing;
 using Regami.Dr.Server.Leases;
 
-namespace Regami.Dr.Core.Tests.Leases;
+namespace Regami.Dr.Component.Tests.Leases;
 
 /// <summary>
 /// The single-host controller lease on a real lock file. The ttl runs on a fake clock; what the

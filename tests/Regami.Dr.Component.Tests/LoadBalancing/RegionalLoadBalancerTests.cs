@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Regami.Dr.Lab.LoadBalancing;
 
-namespace Regami.Dr.Core.Tests.LoadBalancing;
+namespace Regami.Dr.Component.Tests.LoadBalancing;
 
 /// <summary>Real sockets: the load balancer and tiny Kestrel backends on free 127.0.0.1 ports.</summary>
 public sealed class RegionalLoadBalancerProxyTests

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Regami.Dr.Lab.LoadBalancing;
 
-namespace Regami.Dr.Core.Tests.LoadBalancing;
+namespace Regami.Dr.Component.Tests.LoadBalancing;
 
 /// <summary>A tiny Kestrel API instance on a free 127.0.0.1 port.</summary>
 internal sealed class TestBackend : IAsyncDisposable

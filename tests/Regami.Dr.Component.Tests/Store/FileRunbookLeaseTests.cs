@@ -1,7 +1,8 @@
 using System.Diagnostics;
+using Regami.Dr.Core.Tests.Store;
 using Regami.Dr.Store;
 
-namespace Regami.Dr.Core.Tests.Store;
+namespace Regami.Dr.Component.Tests.Store;
 
 public class FileRunbookLeaseTests : IDisposable
 {

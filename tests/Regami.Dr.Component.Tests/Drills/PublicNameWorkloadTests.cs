@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Net;
 using Regami.Dr.Core.Drills;
-using Regami.Dr.Core.Tests.Traffic;
+using Regami.Dr.Component.Tests.Traffic;
 using Regami.Dr.Core.Traffic;
 using Regami.Dr.Lab.Dns;
 using Regami.Dr.Lab.Workload;
 using Xunit.Abstractions;
 
-namespace Regami.Dr.Core.Tests.Drills;
+namespace Regami.Dr.Component.Tests.Drills;
 
 /// <summary>
 /// The workload against a real Kestrel app that mimics the API (201, then 503, then hung, then 201 again), with the

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Regami.Dr.Server.Leases;
 using Xunit.Abstractions;
 
-namespace Regami.Dr.Core.Tests.Leases;
+namespace Regami.Dr.Component.Tests.Leases;
 
 /// <summary>
 /// Two controllers contending for the leader key in a real etcd (Debian <c>etcd-server</c>).
