@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Time.Testing;
 using Regami.Dr.Server.Leases;
+using Regami.Dr.Component.Tests.Infrastructure;
 
 namespace Regami.Dr.Component.Tests.Leases;
 
@@ -145,14 +146,5 @@ public sealed class LocalFileLeaseTests : IDisposable
         }
     }
 
-    /// <summary>Polls <paramref name="condition"/> on the real clock until it holds or 5 s pass.</summary>
-    private static async Task WaitUntil(Func<Task<bool>> condition, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(5), $"timed out waiting until {what}");
-            await Task.Delay(20);
-        }
-    }
+    private static Task WaitUntil(Func<Task<bool>> condition, string what) => Eventually.WaitUntilAsync(condition, TimeSpan.FromSeconds(5), what);
 }
