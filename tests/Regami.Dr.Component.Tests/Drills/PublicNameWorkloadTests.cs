@@ -238,7 +238,7 @@ public sealed class PublicNameWorkloadTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Runs_only_once()
+    public async Task A_workload_refuses_a_second_run()
     {
         await using var api = await FakeRecordsApi.StartAsync();
         await using var running = Start(Fast(api.Port));
