@@ -162,7 +162,7 @@ public sealed class PublicNameWorkloadTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Follows_the_public_name_through_the_lab_dns_within_its_ttl()
+    public async Task Follows_the_public_name_through_the_lab_dns_when_its_answer_changes()
     {
         // The real DNS server (100 ms ticks, TTL 1 s) in front of two "regions" of the fake API on 127.0.0.2 and 127.0.0.3.
         await using var api = await FakeRecordsApi.StartAsync("127.0.0.2", "127.0.0.3");

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Regami.Dr.Lab.LoadBalancing;
+using Xunit.Abstractions;
 using Regami.Dr.Component.Tests.Infrastructure;
 
 namespace Regami.Dr.Component.Tests.LoadBalancing;
@@ -114,9 +115,11 @@ public sealed class RegionalLoadBalancerProxyTests
         {
             using var json = JsonDocument.Parse(await lb.Client.GetStringAsync(RegionalLoadBalancer.StatusPath));
             root = json.RootElement.Clone();
-            return root.GetProperty("destinations").EnumerateArray()
-                .All(d => d.GetProperty("active").GetString() != "Unknown");
-        }, Deadline, "both destinations probed");
+            // Wait for the verdicts this test is about, not just for any verdict: on a loaded
+            // machine a's first probe can time out and mark it unhealthy until the next one.
+            return root.GetProperty("healthyCount").GetInt32() == 1
+                   && root.GetProperty("destinations").EnumerateArray().All(d => d.GetProperty("active").GetString() != "Unknown");
+        }, Deadline, "a healthy and the dead destination probed");
 
         Assert.Equal("eu-west-3", root.GetProperty("region").GetString());
         Assert.Equal(1, root.GetProperty("healthyCount").GetInt32());
@@ -128,7 +131,7 @@ public sealed class RegionalLoadBalancerProxyTests
     }
 }
 
-public sealed class RegionalLoadBalancerFailoverTests
+public sealed class RegionalLoadBalancerFailoverTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10); // a bound for a hung test, not a figure checked
 
@@ -152,6 +155,7 @@ public sealed class RegionalLoadBalancerFailoverTests
         }, Deadline, "both instances receive traffic");
 
         await a.KillAsync();
+        var sinceKill = Stopwatch.StartNew();
 
         // Converged = 10 consecutive requests answered by b.
         var streak = 0;
@@ -161,6 +165,7 @@ public sealed class RegionalLoadBalancerFailoverTests
             streak = r.Status == HttpStatusCode.OK && r.Instance == "b" ? streak + 1 : 0;
             return streak >= 10;
         }, Deadline, "traffic only to b after a was killed");
+        output.WriteLine($"only b answered {sinceKill.Elapsed.TotalSeconds:0.00} s after a was killed (health check every 100 ms)");
     }
 
     [Fact]
@@ -206,9 +211,11 @@ public sealed class RegionalLoadBalancerFailoverTests
         await Eventually.WaitUntilAsync(async () => (await lb.GetAsync()).Instance == "a", Deadline, "instance a healthy");
 
         await lb.SetInstancesAsync();
+        var sinceEmptied = Stopwatch.StartNew();
         await Eventually.WaitUntilAsync(
             async () => (await lb.GetAsync()).Status == HttpStatusCode.ServiceUnavailable,
             Deadline, "503 after the file lists no instance");
+        output.WriteLine($"503 {sinceEmptied.Elapsed.TotalSeconds:0.00} s after the file was emptied (reload every 100 ms)");
         var (_, _, body) = await lb.GetAsync();
         Assert.Contains("no healthy instance", body);
     }
