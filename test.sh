@@ -1,12 +1,34 @@
 #!/usr/bin/env bash
-# Runs all of Regami DR's tests: unit tests (no I/O, fake time) and integration tests (a real
-# two-region PostgreSQL lab with API processes, load balancers and DNS on loopback).
-# Ends with the line "N passed, N failed, N skipped" and exits non-zero when a test fails.
+# Runs all of Regami DR's tests: every project under tests/ — unit tests (Regami.Dr.Core.Tests:
+# no I/O, fake time), component tests (Regami.Dr.Component.Tests: real etcd, Kestrel, DNS
+# sockets, processes) and integration tests (Regami.Dr.Integration.Tests: a real two-region
+# PostgreSQL lab with API processes, load balancers and DNS on loopback).
+#
+# Ends with the line "N passed, N failed, N skipped" in every outcome — missing prerequisites and
+# a failed build included (a failure that is not a test's counts as one failed) — and exits
+# non-zero when anything failed. A test project that runs no test is a failure: a filter or a
+# discovery problem must not pass silently. A test that hangs fails after TEST_HANG_TIMEOUT.
+#
+# Environment: TEST_FILTER (dotnet test --filter expression, applied to every project),
+# TEST_PROJECTS (space-separated project names to run instead of all, e.g.
+# "Regami.Dr.Core.Tests"), TEST_CONFIGURATION (Release), TEST_HANG_TIMEOUT (10m).
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 
 say() { echo "test.sh: $*" >&2; }
+
+# --- the closing line CI reads, printed on every way out -------------------------------------
+passed=0; failed=0; skipped=0
+closing_line() {
+  local rc=$?
+  # A run that failed without a failed test (prerequisites, build, crash, no tests) must not read
+  # as a success.
+  if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+  echo "$passed passed, $failed failed, $skipped skipped"
+  exit "$rc"
+}
+trap closing_line EXIT
 
 # --- prerequisites -------------------------------------------------------------------------
 if ! command -v dotnet >/dev/null 2>&1; then
@@ -29,34 +51,52 @@ elif [ ${#missing[@]} -gt 0 ]; then
   say "missing packages: ${missing[*]}; install them: sudo apt-get install -y --no-install-recommends ${missing[*]}"; exit 2
 fi
 
+# --- which test projects -----------------------------------------------------------------------
+projects=()
+if [ -n "${TEST_PROJECTS:-}" ]; then
+  for name in $TEST_PROJECTS; do
+    [ -f "tests/$name/$name.csproj" ] || { say "no test project tests/$name/$name.csproj"; exit 2; }
+    projects+=("tests/$name")
+  done
+else
+  for csproj in tests/*/*.csproj; do projects+=("$(dirname "$csproj")"); done
+fi
+[ ${#projects[@]} -gt 0 ] || { say "no test project found under tests/"; exit 1; }
+
 # --- build once, then run the test projects ----------------------------------------------------
 config="${TEST_CONFIGURATION:-Release}"
+hang_timeout="${TEST_HANG_TIMEOUT:-10m}"
 results="$here/TestResults"
 rm -rf "$results"; mkdir -p "$results"
 say "building ($config)"
 if ! dotnet build RegamiDr.slnx -c "$config" --nologo -v quiet -clp:ErrorsOnly; then
-  say "build failed"; echo "0 passed, 1 failed"; exit 1
+  say "build failed"; exit 1
 fi
 
+# Reads one counter of a trx file's <Counters .../> element (0 when absent).
+counter() { grep -o '<Counters [^>]*>' "$1" | head -1 | grep -o " $2=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+
 rc=0
-for project in tests/Regami.Dr.Core.Tests tests/Regami.Dr.Integration.Tests; do
+for project in "${projects[@]}"; do
   name=$(basename "$project")
+  trx="$results/$name.trx"
   say "running $name"
+  # --blame-hang-timeout: a hung test is killed and reported as a failure instead of hanging CI;
+  # no dump (none): the sequence file and the console log say which test hung.
   dotnet test "$project" -c "$config" --no-build --nologo \
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
+    --blame-hang-timeout "$hang_timeout" --blame-hang-dump-type none \
     --results-directory "$results" ${TEST_FILTER:+--filter "$TEST_FILTER"} || rc=1
+  if [ ! -f "$trx" ]; then
+    say "$name: no test results ($trx missing): the test run crashed or found no tests"; rc=1; continue
+  fi
+  executed=$(counter "$trx" executed)
+  passed=$((passed + $(counter "$trx" passed)))
+  failed=$((failed + $(counter "$trx" failed)))
+  skipped=$((skipped + $(counter "$trx" notExecuted)))
+  if [ "$executed" -eq 0 ]; then
+    say "$name ran no tests${TEST_FILTER:+ (TEST_FILTER=$TEST_FILTER; TEST_PROJECTS picks projects)}"; rc=1
+  fi
 done
 
-# --- the closing line CI reads ------------------------------------------------------------------
-passed=0; failed=0; skipped=0
-for trx in "$results"/*.trx; do
-  [ -f "$trx" ] || continue
-  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
-  get() { echo "$counters" | grep -o "$1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
-  passed=$((passed + $(get passed)))
-  failed=$((failed + $(get failed)))
-  skipped=$((skipped + $(get notExecuted)))
-done
-if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; say "a test run failed without reporting a failed test (crash?)"; fi
-echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+[ "$rc" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ] || exit 1

@@ -8,7 +8,7 @@ namespace Regami.Dr.Integration.Tests;
 public sealed class DrillTests
 {
     private static readonly Lazy<Task<JsonSchema>> Schema = new(() =>
-        JsonSchema.FromFileAsync(Path.Combine(CliProcess.RepoRoot, "..", "shared", "contracts", "drill-report.schema.json")));
+        JsonSchema.FromFileAsync(Path.Combine(CliProcess.RepoRoot, "schemas", "drill-report.schema.json")));
 
     [Theory]
     [InlineData("region-outage", 51)]

@@ -23,7 +23,7 @@ public sealed class LabTests(HealthyLabFixture fixture) : IClassFixture<HealthyL
     {
         var status = await Lab.StatusAsync();
 
-        var schema = await JsonSchema.FromFileAsync(Path.Combine(CliProcess.RepoRoot, "..", "shared", "contracts", "status.schema.json"));
+        var schema = await JsonSchema.FromFileAsync(Path.Combine(CliProcess.RepoRoot, "schemas", "status.schema.json"));
         var errors = schema.Validate(status.GetRawText());
         Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => $"{e.Path}: {e.Kind}")));
 

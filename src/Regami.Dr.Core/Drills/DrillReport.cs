@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace Regami.Dr.Core.Drills;
 
-// The drill report: `regami-dr drill --output json` and report.json (shared/contracts/drill-report.schema.json).
+// The drill report: `regami-dr drill --output json` and report.json (schemas/drill-report.schema.json).
 // Serialized camelCase by DrillReportJson; the contract's names are relied on by scripts, the rest are extras.
 
 /// <summary>The drill's objectives, in seconds. Defaults are the plan's: RTO 15 min, RPO 5 min.</summary>
@@ -147,7 +147,7 @@ public sealed record DrillObservations
     public DrillReportPaths? Reports { get; init; }
 }
 
-/// <summary>The drill report (contract: shared/contracts/drill-report.schema.json).</summary>
+/// <summary>The drill report (contract: schemas/drill-report.schema.json).</summary>
 public sealed record DrillReport(
     string Scenario,
     bool Passed,

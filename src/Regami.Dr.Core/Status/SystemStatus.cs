@@ -3,7 +3,7 @@ using Regami.Dr.Core.Topology;
 
 namespace Regami.Dr.Core.Status;
 
-// The shape of `regami-dr status --output json` (shared/contracts/status.schema.json).
+// The shape of `regami-dr status --output json` (schemas/status.schema.json).
 // Serialized camelCase at the edge; field names here are relied on by scripts.
 
 public sealed record SystemStatus(

@@ -217,42 +217,6 @@ public class SqliteAuditLogTests : IDisposable
     }
 
     [Fact]
-    public async Task An_append_waits_for_another_writer_instead_of_failing()
-    {
-        await AppendAsync(1);
-        var db = new SqliteDatabase(_dir.DatabasePath);
-        var holder = await db.OpenAsync(default);
-        var tx = SqliteDatabase.BeginWrite(holder);
-
-        var append = Task.Run(() => Audit.AppendAsync(Entry(Now.AddSeconds(5), "fence"), default));
-        await Task.Delay(300);
-        Assert.False(append.IsCompleted);
-        tx.Commit();
-        await holder.DisposeAsync();
-
-        var appended = await append.WaitAsync(TimeSpan.FromSeconds(20));
-        Assert.Equal(2, appended.Sequence);
-        Assert.True((await Audit.VerifyAsync(default)).Valid);
-    }
-
-    [Fact]
-    public async Task Concurrent_appends_from_two_stores_never_fork_the_chain()
-    {
-        using var otherProcess = StateStore.Open(_dir.Path, StoreTimes.Clock());
-        var writers = new[] { _store.Audit, otherProcess.Audit };
-
-        var appends = Enumerable.Range(0, 40).Select(i => Task.Run(() =>
-            writers[i % 2].AppendAsync(Entry(Now.AddMilliseconds(i), $"step.{i}"), default)));
-        var events = await Task.WhenAll(appends);
-
-        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), events.Select(e => e.Sequence).Order());
-        Assert.Equal(40, events.Select(e => e.PreviousHash).Distinct().Count());
-        var v = await Audit.VerifyAsync(default);
-        Assert.True(v.Valid, v.Sentence);
-        Assert.Equal(40, v.EventsChecked);
-    }
-
-    [Fact]
     public async Task Prune_removes_old_events_keeps_recent_ones_and_the_chain_still_verifies()
     {
         var old = await AppendAsync(3, Now.AddDays(-100));

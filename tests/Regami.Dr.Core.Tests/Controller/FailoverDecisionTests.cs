@@ -179,7 +179,7 @@ public sealed class RegionHealthTests
     [Fact]
     public void Reset_forgets_a_region_so_its_standby_history_does_not_count_once_it_is_primary()
     {
-        var health = new RegionHealth(3, 0.5, TimeProvider.System);
+        var health = new RegionHealth(3, 0.5, new FakeTimeProvider());
         for (var i = 0; i < 5; i++) health.Record(new ProbeResult("eu-central-1", "local", false, "HTTP 503"));
         Assert.False(health.Verdict("eu-central-1").Healthy);
         health.Reset("eu-central-1");

@@ -101,5 +101,6 @@ internal static class DrillTestKit
         throw new InvalidOperationException("cannot find the repository root (RegamiDr.slnx) above " + AppContext.BaseDirectory);
     }
 
-    public static string ContractPath(string file) => Path.Combine(RepoRoot(), "..", "shared", "contracts", file);
+    /// <summary>A contract schema in the repository's own <c>schemas/</c> (authoritative; see schemas/README.md).</summary>
+    public static string ContractPath(string file) => Path.Combine(RepoRoot(), "schemas", file);
 }

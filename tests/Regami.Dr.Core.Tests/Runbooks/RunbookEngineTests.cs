@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Regami.Dr.Core.Runbooks;
 using Regami.Dr.Core.Runbooks.Journal;
 
@@ -8,7 +9,8 @@ public sealed class RunbookEngineTests
     private readonly InMemoryJournal journal = new();
     private readonly InMemoryAudit audit = new();
     private readonly InMemoryLease lease = new();
-    private RunbookEngine Engine() => new(journal, audit, lease, TimeProvider.System, "tester@host");
+    private readonly FakeTimeProvider time = new(new DateTimeOffset(2026, 11, 24, 21, 30, 0, TimeSpan.Zero));
+    private RunbookEngine Engine() => new(journal, audit, lease, time, "tester@host");
 
     private static RunbookStep Step(string name, Func<Task<string>> execute, Func<Task<string?>>? alreadyDone = null, StepOptions? options = null) => new()
     {
@@ -85,7 +87,7 @@ public sealed class RunbookEngineTests
     {
         var attempts = 0;
         var book = Book(Step("rpo-guard", () => { attempts++; throw new GuardRefusedException("rpo", "lag 400 s > 300 s"); },
-            options: new StepOptions(TimeSpan.FromSeconds(5), MaxRetryAttempts: 3, RetryDelay: TimeSpan.FromMilliseconds(1))));
+            options: new StepOptions(TimeSpan.FromSeconds(5), MaxRetryAttempts: 3, RetryDelay: TimeSpan.Zero)));
         var result = await Engine().RunAsync(book, "test", new RunbookRunOptions(), null, default);
         Assert.Equal(RunOutcome.Refused, result.Outcome);
         Assert.Equal(1, attempts);
@@ -97,7 +99,7 @@ public sealed class RunbookEngineTests
     {
         var attempts = 0;
         var book = Book(Step("flaky", () => ++attempts < 3 ? throw new IOException("connection reset") : Task.FromResult("third time lucky"),
-            options: new StepOptions(TimeSpan.FromSeconds(5), MaxRetryAttempts: 2, RetryDelay: TimeSpan.FromMilliseconds(1))));
+            options: new StepOptions(TimeSpan.FromSeconds(5), MaxRetryAttempts: 2, RetryDelay: TimeSpan.Zero)));
         var result = await Engine().RunAsync(book, "test", new RunbookRunOptions(), null, default);
         Assert.True(result.Succeeded);
         Assert.Equal(3, result.Steps.Single().Attempts);
@@ -111,8 +113,14 @@ public sealed class RunbookEngineTests
         {
             Name = "hang",
             Description = "hangs",
-            Options = new StepOptions(TimeSpan.FromMilliseconds(50)),
-            Execute = async (_, ct) => { await Task.Delay(TimeSpan.FromSeconds(30), ct); return "never"; },
+            Options = new StepOptions(TimeSpan.FromSeconds(5)),
+            // The step hangs until cancelled; the fake clock passes its timeout while it hangs.
+            Execute = async (_, ct) =>
+            {
+                time.Advance(TimeSpan.FromSeconds(6));
+                await Task.Delay(Timeout.InfiniteTimeSpan, ct);
+                return "never";
+            },
         });
         var result = await Engine().RunAsync(book, "test", new RunbookRunOptions(), null, default);
         Assert.Equal(RunOutcome.Failed, result.Outcome);

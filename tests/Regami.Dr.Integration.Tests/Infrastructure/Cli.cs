@@ -73,6 +73,10 @@ public static class CliProcess
 /// <summary>Polls a condition until it holds or a deadline passes (never a fixed sleep).</summary>
 public static class Eventually
 {
+    /// <summary>Polls <paramref name="condition"/> until it is true; throws naming <paramref name="what"/> after <paramref name="timeout"/>.</summary>
+    public static Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what) =>
+        HoldsAsync(condition, ok => ok, timeout, what);
+
     public static async Task<T> HoldsAsync<T>(Func<Task<T>> probe, Func<T, bool> until, TimeSpan within, string what)
     {
         var sw = Stopwatch.StartNew();

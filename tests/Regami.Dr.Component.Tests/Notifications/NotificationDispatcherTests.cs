@@ -4,9 +4,10 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Regami.Dr.Core.Notifications;
+using Regami.Dr.Core.Tests.Notifications;
 using Regami.Dr.Server.Notifications;
 
-namespace Regami.Dr.Core.Tests.Notifications;
+namespace Regami.Dr.Component.Tests.Notifications;
 
 /// <summary>
 /// The dispatcher against real local endpoints: a Kestrel webhook receiver and a TCP SMTP sink

@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using Regami.Dr.Core.Tests.Store;
 using Regami.Dr.Store;
+using Regami.Dr.Component.Tests.Infrastructure;
 
-namespace Regami.Dr.Core.Tests.Store;
+namespace Regami.Dr.Component.Tests.Store;
 
 public class FileRunbookLeaseTests : IDisposable
 {
@@ -69,9 +71,7 @@ public class FileRunbookLeaseTests : IDisposable
         })!;
         try
         {
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (!File.Exists(ready) && DateTime.UtcNow < deadline) await Task.Delay(20);
-            Assert.True(File.Exists(ready), "the child process did not take the lock");
+            await Eventually.WaitUntilAsync(() => File.Exists(ready), TimeSpan.FromSeconds(10), "the child process takes the lock");
 
             Assert.Null(await lease.TryAcquireAsync("failover-parent", default));
             Assert.Equal("failover-child", await lease.CurrentHolderAsync(default));

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Time.Testing;
 using Regami.Dr.Server.Leases;
+using Regami.Dr.Component.Tests.Infrastructure;
 
-namespace Regami.Dr.Core.Tests.Leases;
+namespace Regami.Dr.Component.Tests.Leases;
 
 /// <summary>
 /// The single-host controller lease on a real lock file. The ttl runs on a fake clock; what the
@@ -145,14 +146,5 @@ public sealed class LocalFileLeaseTests : IDisposable
         }
     }
 
-    /// <summary>Polls <paramref name="condition"/> on the real clock until it holds or 5 s pass.</summary>
-    private static async Task WaitUntil(Func<Task<bool>> condition, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(5), $"timed out waiting until {what}");
-            await Task.Delay(20);
-        }
-    }
+    private static Task WaitUntil(Func<Task<bool>> condition, string what) => Eventually.WaitUntilAsync(condition, TimeSpan.FromSeconds(5), what);
 }

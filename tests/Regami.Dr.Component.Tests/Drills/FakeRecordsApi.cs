@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Regami.Dr.Core.Tests.Drills;
+namespace Regami.Dr.Component.Tests.Drills;
 
 /// <summary>How the fake API answers <c>POST /api/records</c> right now.</summary>
 internal enum FakeApiMode

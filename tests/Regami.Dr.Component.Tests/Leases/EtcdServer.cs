@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Regami.Dr.Core.Tests.Leases;
+namespace Regami.Dr.Component.Tests.Leases;
 
 /// <summary>
 /// A real single-member etcd (Debian package <c>etcd-server</c>) on 127.0.60.1 with free client

@@ -9,8 +9,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
+using Regami.Dr.Component.Tests.Infrastructure;
 
-namespace Regami.Dr.Core.Tests.Traffic;
+namespace Regami.Dr.Component.Tests.Traffic;
 
 /// <summary>A tiny Kestrel health endpoint on a free 127.0.0.1 port whose status code a test toggles.</summary>
 internal sealed class HealthEndpoint : IAsyncDisposable
@@ -123,19 +124,8 @@ internal static class DnsTestKit
 
     /// <summary>Polls <paramref name="probe"/> until it returns a value accepted by <paramref name="until"/>,
     /// or fails the test at the deadline with the last value seen.</summary>
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> until, TimeSpan deadline, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        T last;
-        while (true)
-        {
-            last = await probe();
-            if (until(last)) return last;
-            if (clock.Elapsed > deadline)
-                throw new Xunit.Sdk.XunitException($"{what}: not reached within {deadline.TotalSeconds} s (last: {last})");
-            await Task.Delay(25);
-        }
-    }
+    public static Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> until, TimeSpan deadline, string what) =>
+        Eventually.WaitForAsync(probe, until, deadline, what);
 }
 
 /// <summary>Routes the server's log to the test output, so a failed run shows what the server decided.</summary>

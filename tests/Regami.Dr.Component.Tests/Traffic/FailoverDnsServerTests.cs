@@ -6,9 +6,9 @@ using DnsClient.Protocol;
 using Regami.Dr.Core.Traffic;
 using Regami.Dr.Lab.Dns;
 using Xunit.Abstractions;
-using static Regami.Dr.Core.Tests.Traffic.DnsTestKit;
+using static Regami.Dr.Component.Tests.Traffic.DnsTestKit;
 
-namespace Regami.Dr.Core.Tests.Traffic;
+namespace Regami.Dr.Component.Tests.Traffic;
 
 /// <summary>
 /// The real thing: the DNS server on a free 127.0.0.1 port (UDP and TCP), two Kestrel health

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Regami.Dr.Lab.LoadBalancing;
 
-namespace Regami.Dr.Core.Tests.LoadBalancing;
+namespace Regami.Dr.Component.Tests.LoadBalancing;
 
 /// <summary>A tiny Kestrel API instance on a free 127.0.0.1 port.</summary>
 internal sealed class TestBackend : IAsyncDisposable
@@ -155,29 +155,10 @@ internal sealed class TestLoadBalancer : IAsyncDisposable
     }
 }
 
-internal static class Eventually
+internal static class LoopbackPort
 {
-    /// <summary>Polls <paramref name="condition"/> every 20 ms until true; fails after <paramref name="timeout"/>.</summary>
-    public static async Task<TimeSpan> TrueAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var sw = Stopwatch.StartNew();
-        while (true)
-        {
-            if (await condition())
-            {
-                return sw.Elapsed;
-            }
-
-            if (sw.Elapsed > timeout)
-            {
-                Assert.Fail($"Timed out after {timeout.TotalMilliseconds} ms waiting for: {what}");
-            }
-
-            await Task.Delay(20);
-        }
-    }
-
-    public static int FreePort()
+    /// <summary>A TCP port free on 127.0.0.1 right now (nothing listens on it: a dead instance's address).</summary>
+    public static int Free()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

