@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Regami.Dr.Core.Alerting;
 using Regami.Dr.Core.Audit;
 using Regami.Dr.Core.Controller;
 using Regami.Dr.Core.Leases;
@@ -199,7 +200,7 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
         var failoverPolicy = options.Policy.ToFailoverPolicy();
         var runbook = FailoverRunbook.Build(from, to, force, deps.Ports, failoverPolicy);
         var engine = new RunbookEngine(deps.Journal, deps.Audit, deps.RunbookLease, deps.Time, actor);
-        await deps.Alerts.RaiseAsync(AlertSeverity.Sev1, $"failover:{from}->{to}", $"failing over from {from} to {to}", reason, ct);
+        await deps.Alerts.RaiseAsync(Severity.Sev1, $"failover:{from}->{to}", $"failing over from {from} to {to}", reason, ct);
         state.Update(s => s with { RunningFailover = $"{from} → {to}" });
         var sw = Stopwatch.StartNew();
         RunbookResult result;
@@ -223,7 +224,7 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
             ? $"failover from {from} to {to} succeeded in {sw.Elapsed.TotalSeconds:0.0} s (run {result.RunId})"
             : $"failover from {from} to {to} {result.Outcome.ToString().ToLowerInvariant()} at step {result.FailedStep}: {result.Detail} (run {result.RunId})";
         logger.LogWarning("{Outcome}", outcome);
-        await deps.Alerts.RaiseAsync(AlertSeverity.Sev1, $"failover-result:{result.RunId}", outcome, reason, ct);
+        await deps.Alerts.RaiseAsync(Severity.Sev1, $"failover-result:{result.RunId}", outcome, reason, ct);
         return result;
     }
 
