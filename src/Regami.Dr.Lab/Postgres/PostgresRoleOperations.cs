@@ -3,23 +3,10 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Npgsql;
+using Regami.Dr.Core.Ports;
 using Regami.Dr.Lab.Processes;
 
 namespace Regami.Dr.Lab.Postgres;
-
-/// <summary>How <see cref="PostgresRoleOperations.RebuildAsStandbyAsync"/> made the target a standby.</summary>
-public enum RebuildPath
-{
-    /// <summary>The target was a standby already on the source's timeline: only its standby settings were (re)written.</summary>
-    AlreadyStandby,
-    /// <summary>pg_rewind ran (it may have found nothing to rewind: see the detail).</summary>
-    Rewind,
-    /// <summary>pg_rewind was impossible; the data directory was moved aside and copied anew with pg_basebackup.</summary>
-    Reclone,
-}
-
-/// <summary>The outcome of a rebuild, for the drill report: which path, how long, and what the tools said.</summary>
-public sealed record RebuildResult(RebuildPath Path, TimeSpan Duration, string Detail);
 
 /// <summary>
 /// The PostgreSQL primitives of failover, switchover and failback runbooks: promote, stop and
@@ -270,7 +257,7 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
     /// synchronous_standby_names copied from the source) are removed, and the target's stale
     /// replication slots are dropped (pg_rewind keeps them; they would pin WAL on the standby).
     /// </summary>
-    public async Task<RebuildResult> RebuildAsStandbyAsync(PostgresCluster target, PostgresCluster source, string slot, string applicationName,
+    public async Task<RebuildOutcome> RebuildAsStandbyAsync(PostgresCluster target, PostgresCluster source, string slot, string applicationName,
         bool allowReclone, CancellationToken ct, bool forceReclone = false)
     {
         var sw = Stopwatch.StartNew();
@@ -345,7 +332,7 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
             notes.Add("checkpointed the source so the rewound standby can reach consistency on an idle primary");
         }
         var detail = string.Join("; ", new[] { what }.Concat(notes));
-        return new RebuildResult(path, sw.Elapsed, detail);
+        return new RebuildOutcome(path, sw.Elapsed, detail);
     }
 
     private async Task<string> RecloneAsync(PostgresCluster target, PostgresCluster source, string slot, string applicationName, string reason, CancellationToken ct)
