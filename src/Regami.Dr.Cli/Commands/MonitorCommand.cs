@@ -78,7 +78,7 @@ public static class MonitorCommand
             var alarms = new AlarmSet(PlanAlarms.ForLab("primary", "standby"));
             var metricsHolder = new ControllerMetrics();
             var deps = new ControllerDependencies(invoker.Ports(), store.Journal, store.Audit, store.Lease, lease, alerts,
-                new AlarmMetricSink(alarms, alerts, metricsHolder), new HttpHealthProber(http, options.ProbeTimeout), time);
+                new AlarmMetricSink(alarms, alerts, metricsHolder), new Regami.Dr.Probes.HttpHealthProber(options.ProbeTimeout, time), time);
             var views = new ControllerViews(
                 token => new LabStatusReader(env).ReadAsync(token),
                 () => alarms.Current,

@@ -9,6 +9,7 @@ using Regami.Dr.Core.Ports;
 using Regami.Dr.Core.Runbooks;
 using Regami.Dr.Core.Runbooks.Journal;
 using Regami.Dr.Core.Topology;
+using Regami.Dr.Probes;
 
 namespace Regami.Dr.Server.Controller;
 
