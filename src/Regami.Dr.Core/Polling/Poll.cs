@@ -11,24 +11,29 @@ public static class Poll
     /// <summary>
     /// True as soon as <paramref name="condition"/> returns true; false when it still does not
     /// after <paramref name="timeout"/> (it is checked once more once the timeout has passed, so a
-    /// condition that became true during the last interval is not missed). Cancellation throws.
+    /// condition that became true during the last interval is not missed). With
+    /// <see cref="Timeout.InfiniteTimeSpan"/> only <paramref name="ct"/> ends the wait. Cancellation
+    /// throws; so does the condition, and its exception ends the wait.
     /// </summary>
     public static async Task<bool> UntilAsync(Func<CancellationToken, Task<bool>> condition, TimeSpan timeout, TimeSpan interval,
         TimeProvider time, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(condition);
         ArgumentNullException.ThrowIfNull(time);
-        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "a timeout is zero or more, or Timeout.InfiniteTimeSpan");
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
         var start = time.GetTimestamp();
         while (true)
         {
             ct.ThrowIfCancellationRequested();
             // Read the clock before checking: a check that starts before the deadline counts.
-            var expired = time.GetElapsedTime(start) >= timeout;
-            if (await condition(ct)) return true;
+            var expired = timeout != Timeout.InfiniteTimeSpan && time.GetElapsedTime(start) >= timeout;
+            // No context to return to: the next check runs where the delay ends (with a fake clock,
+            // inside Advance), which keeps tests deterministic.
+            if (await condition(ct).ConfigureAwait(false)) return true;
             if (expired) return false;
-            await Task.Delay(interval, time, ct);
+            await Task.Delay(interval, time, ct).ConfigureAwait(false);
         }
     }
 
@@ -41,6 +46,22 @@ public static class Poll
         TimeProvider time, Func<string> describeTimeout, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(describeTimeout);
-        if (!await UntilAsync(condition, timeout, interval, time, ct)) throw new TimeoutException(describeTimeout());
+        if (!await UntilAsync(condition, timeout, interval, time, ct).ConfigureAwait(false)) throw new TimeoutException(describeTimeout());
+    }
+
+    /// <summary>
+    /// Observes every <paramref name="interval"/> until <paramref name="done"/> holds for what was
+    /// observed, and returns that observation. No timeout of its own: the caller's
+    /// <paramref name="ct"/> bounds it (a runbook step's timeout, for instance).
+    /// </summary>
+    public static async Task<T> UntilAsync<T>(Func<CancellationToken, Task<T>> observe, Func<T, bool> done, TimeSpan interval,
+        TimeProvider time, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(observe);
+        ArgumentNullException.ThrowIfNull(done);
+        T last = default!;
+        await UntilAsync(async c => done(last = await observe(c).ConfigureAwait(false)), Timeout.InfiniteTimeSpan, interval, time, ct)
+            .ConfigureAwait(false);
+        return last;
     }
 }
