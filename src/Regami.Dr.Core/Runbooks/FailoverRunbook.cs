@@ -67,10 +67,8 @@ public static class FailoverRunbook
     internal static async Task<LagSample?> LastKnownLagAsync(string from, string to, DrPorts ports, TimeProvider time, CancellationToken ct)
     {
         var primary = await ports.Database.ObserveAsync(from, ct);
-        if (primary is { Reachable: true, InRecovery: false } && primary.ReplicaLagBytes is not null)
+        if (LagSample.FromPrimary(primary, to, time.GetUtcNow()) is { } sample)
         {
-            var seconds = primary.ReplicaLagBytes == 0 ? 0 : primary.ReplicaLagSeconds;
-            var sample = new LagSample(time.GetUtcNow(), from, to, primary.ReplicaLagBytes, seconds);
             await ports.Lag.RememberAsync(sample, ct);
             return sample;
         }

@@ -104,12 +104,11 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
         var databases = await Task.WhenAll(topology.Regions.Select(r => deps.Ports.Database.ObserveAsync(r, ct)));
 
         var primaryDb = databases.FirstOrDefault(d => d.Region == topology.Primary);
-        if (primaryDb is { Reachable: true, InRecovery: false, ReplicaLagBytes: { } bytes } && topology.Standby is { } standby)
+        if (primaryDb is not null && topology.Standby is { } standby && LagSample.FromPrimary(primaryDb, standby, deps.Time.GetUtcNow()) is { } sample)
         {
-            var seconds = bytes == 0 ? 0 : primaryDb.ReplicaLagSeconds;
-            await deps.Ports.Lag.RememberAsync(new LagSample(deps.Time.GetUtcNow(), primaryDb.Region, standby, bytes, seconds), ct);
-            metrics.LagBytes.Set(bytes);
-            if (seconds is { } s) metrics.LagSeconds.Set(s);
+            await deps.Ports.Lag.RememberAsync(sample, ct);
+            metrics.LagBytes.Set(sample.Bytes ?? 0);
+            if (sample.Seconds is { } s) metrics.LagSeconds.Set(s);
         }
         var lag = await deps.Ports.Lag.LastAsync(ct);
 
