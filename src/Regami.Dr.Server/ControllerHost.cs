@@ -12,6 +12,7 @@ using Regami.Dr.Core.Runbooks;
 using Regami.Dr.Core.Status;
 using Regami.Dr.Server.Api;
 using Regami.Dr.Server.Controller;
+using Regami.Dr.Store;
 
 namespace Regami.Dr.Server;
 
@@ -134,7 +135,7 @@ public static class ControllerHost
             var to = body?.To ?? topology.Standby;
             if (to is null || topology.Primary is null || !topology.Regions.Contains(to)) return Results.BadRequest(new { error = "switchover needs a primary and a standby" });
             if (to == topology.Primary) return Results.Ok(new { outcome = "nothingToDo" });
-            var engine = new RunbookEngine(deps.Journal, deps.Audit, deps.RunbookLease, deps.Time, Caller(http));
+            var engine = new RunbookEngine(deps.Journal, deps.Audit, deps.RunbookLease, deps.Time, ProcessHostFacts.Current, Caller(http));
             try
             {
                 var result = await engine.RunAsync(SwitchoverRunbook.Build(topology.Primary, to, deps.Ports, options.Policy.ToFailoverPolicy()), $"POST /api/switchover to={to}", new RunbookRunOptions(), null, ct);

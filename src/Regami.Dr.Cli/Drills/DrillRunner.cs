@@ -111,7 +111,7 @@ public sealed class DrillRunner(LabEnvironment env, Action<string> say)
             else
             {
                 Mark($"planned switchover from {home} to {standby}");
-                var result = await new RunbookEngine(invoker.Store().Journal, invoker.Store().Audit, invoker.Store().Lease, Time, "drill")
+                var result = await new RunbookEngine(invoker.Store().Journal, invoker.Store().Audit, invoker.Store().Lease, Time, Regami.Dr.Store.ProcessHostFacts.Current, "drill")
                     .RunAsync(SwitchoverRunbook.Build(home!, standby!, ports, new FailoverPolicy()), $"drill {request.Scenario.Name}", new RunbookRunOptions(), null, ct);
                 if (!result.Succeeded) throw new InvalidOperationException($"the switchover failed at {result.FailedStep}: {result.Detail}");
                 recoveryRun = await invoker.Store().Journal.GetAsync(result.RunId!, ct);
@@ -178,7 +178,7 @@ public sealed class DrillRunner(LabEnvironment env, Action<string> say)
                 ReplicationMode = before.Replication.Mode == ReplicationMode.Sync
                     ? "sync (the promoted standby ran async until failback rebuilt a standby)"
                     : "async",
-                Environment = DrillEnvironment.Current(typeof(DrillRunner).Assembly.GetName().Version?.ToString() ?? "0", postgresVersion),
+                Environment = DrillEnvironment.Current(Regami.Dr.Store.ProcessHostFacts.Current, typeof(DrillRunner).Assembly.GetName().Version?.ToString() ?? "0", postgresVersion),
             });
             return await WriteReportAsync(report, request, invoker, ct);
         }
@@ -280,7 +280,7 @@ public sealed class DrillRunner(LabEnvironment env, Action<string> say)
     private async Task FailBackAsync(DrillScenario scenario, string home, RunbookInvoker invoker, CancellationToken ct)
     {
         var ports = invoker.Ports();
-        var engine = new RunbookEngine(invoker.Store().Journal, invoker.Store().Audit, invoker.Store().Lease, Time, "drill");
+        var engine = new RunbookEngine(invoker.Store().Journal, invoker.Store().Audit, invoker.Store().Lease, Time, Regami.Dr.Store.ProcessHostFacts.Current, "drill");
         var topology = await ports.Topology.GetAsync(ct);
         if (scenario.Planned)
         {

@@ -60,7 +60,7 @@ public sealed class RunbookInvoker(LabEnvironment env)
             runbook = built.Runbook!;
         }
 
-        var engine = new RunbookEngine(journal, Store().Audit, Store().Lease, env.Time, Actor);
+        var engine = new RunbookEngine(journal, Store().Audit, Store().Lease, env.Time, ProcessHostFacts.Current, Actor);
         if (request.DryRun)
         {
             var plan = await engine.PlanAsync(runbook, unfinished is not null && request.ResumeRunId is not null ? unfinished : null, ct);

@@ -10,6 +10,7 @@ using Regami.Dr.Core.Runbooks;
 using Regami.Dr.Core.Runbooks.Journal;
 using Regami.Dr.Core.Topology;
 using Regami.Dr.Probes;
+using Regami.Dr.Store;
 
 namespace Regami.Dr.Server.Controller;
 
@@ -199,7 +200,7 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
     {
         var failoverPolicy = options.Policy.ToFailoverPolicy();
         var runbook = FailoverRunbook.Build(from, to, force, deps.Ports, failoverPolicy);
-        var engine = new RunbookEngine(deps.Journal, deps.Audit, deps.RunbookLease, deps.Time, actor);
+        var engine = new RunbookEngine(deps.Journal, deps.Audit, deps.RunbookLease, deps.Time, ProcessHostFacts.Current, actor);
         await deps.Alerts.RaiseAsync(Severity.Sev1, $"failover:{from}->{to}", $"failing over from {from} to {to}", reason, ct);
         state.Update(s => s with { RunningFailover = $"{from} → {to}" });
         var sw = Stopwatch.StartNew();

@@ -1,5 +1,6 @@
 using Regami.Dr.Core.Runbooks;
 using Regami.Dr.Core.Runbooks.Journal;
+using Regami.Dr.Store;
 
 namespace Regami.Dr.Core.Tests.Runbooks;
 
@@ -8,7 +9,7 @@ public sealed class RunbookEngineTests
     private readonly InMemoryJournal journal = new();
     private readonly InMemoryAudit audit = new();
     private readonly InMemoryLease lease = new();
-    private RunbookEngine Engine() => new(journal, audit, lease, TimeProvider.System, "tester@host");
+    private RunbookEngine Engine() => new(journal, audit, lease, TimeProvider.System, ProcessHostFacts.Current, "tester@host");
 
     private static RunbookStep Step(string name, Func<Task<string>> execute, Func<Task<string?>>? alreadyDone = null, StepOptions? options = null) => new()
     {
