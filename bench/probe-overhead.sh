@@ -91,8 +91,8 @@ def agg(run, f):
     xs = [f(r) for r in rs if r["run"] == run]; return {"median": med(xs), "runs": xs}
 out = {
     "benchmark": "probe-overhead", "rounds": rounds, "machine": machine, "commit": commit,
-    "setup": f"{count} endpoints = one Kestrel server on {count} ports (distinct origins: one keep-alive connection each, like {count} hosts); "
-             f"prober = Regami.Dr.Server.Controller.HttpHealthProber(new HttpClient(), 1 s) + Regami.Dr.Core.Controller.RegionHealth(3, 0.5), "
+    "setup": f"{count} endpoints = one Kestrel server on {count} ports (distinct origins, like {count} hosts); "
+             f"prober = Regami.Dr.Probes.HttpHealthProber(1 s, its own health-check client: no redirects, no proxy, a new connection per probe) + Regami.Dr.Core.Controller.RegionHealth(3, 0.5), "
              f"Task.WhenAll over all targets each 1 s tick, {secs:.0f} s measured after 5 warm-up ticks; separate processes",
     "goalPercentOfOneCore": 10,
     "cpuPercentOfOneCore": {"exact": agg("exact", lambda r: r["cpu"]["percentOfOneCore"]), "timed": agg("timed", lambda r: r["cpu"]["percentOfOneCore"])},

@@ -5,8 +5,8 @@
 //       Prints "ready" once listening; stops on SIGTERM/SIGINT.
 //   probe --address A --first-port P --count N [--seconds 60] [--warmup 5] [--interval 1]
 //         [--threshold 3] [--timeout 1] [--timed] [--server-pid PID]
-//       the controller's real prober: Regami.Dr.Server.Controller.HttpHealthProber over one
-//       `new HttpClient()` (as `regami-dr monitor` builds it) + Regami.Dr.Core.Controller.RegionHealth,
+//       the controller's real prober: Regami.Dr.Probes.HttpHealthProber with its own
+//       health-check client (as `regami-dr monitor` builds it) + Regami.Dr.Core.Controller.RegionHealth,
 //       all targets probed in parallel each tick (Task.WhenAll), every result recorded, each
 //       region's verdict computed, then the rest of the interval waited — as ControllerLoop does.
 //       Prints one JSON object: CPU time of this process over the measured window (after the
@@ -22,6 +22,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Regami.Dr.Core.Controller;
+using Regami.Dr.Probes;
 using Regami.Dr.Server.Controller;
 
 var mode = args.Length > 0 ? args[0] : "";
@@ -80,8 +81,7 @@ async Task<int> Probe()
     var timed = Flag("--timed");
     var serverPid = int.TryParse(Arg("--server-pid", ""), out var sp) ? sp : (int?)null;
 
-    var http = new HttpClient();                                   // as MonitorCommand
-    var prober = new HttpHealthProber(http, timeout);
+    var prober = new HttpHealthProber(timeout, TimeProvider.System);   // as MonitorCommand
     var health = new RegionHealth(threshold, new ControllerPolicy().UnhealthyVantageShare, TimeProvider.System);
     string[] regions = ["eu-west-3", "eu-central-1"];
     // 1,000 checks: each target is its own (region, vantage) check, half per region.

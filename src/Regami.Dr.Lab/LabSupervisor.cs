@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using Regami.Dr.Core.Polling;
 using Regami.Dr.Core.Topology;
 using Regami.Dr.Lab.Configuration;
 using Regami.Dr.Lab.Postgres;
@@ -24,6 +25,7 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
     private readonly LabOptions o = env.Options;
     private readonly LabPaths paths = env.Paths;
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
     private string? lastReport;
 
@@ -132,15 +134,15 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
 
     private async Task WaitForControllerAsync(int pid, CancellationToken ct)
     {
-        var sw = Stopwatch.StartNew();
-        while (sw.Elapsed < o.Timeouts.LabUp)
+        var answered = await Poll.UntilAsync(async c =>
         {
             if (!Posix.IsAlive(pid)) throw new LabException($"the controller (pid {pid}) exited at start; see {paths.Log("controller")}");
-            if (await StatusCodeAsync(env.ControllerUrl + "api/controller", ct) == 200) return;
+            if (await StatusCodeAsync(env.ControllerUrl + "api/controller", c) == 200) return true;
             Report("waiting for the controller");
-            await Task.Delay(100, ct);
-        }
-        throw new LabException($"the controller did not answer at {env.ControllerUrl} within {o.Timeouts.LabUp.TotalSeconds:0} s; see {paths.Log("controller")}");
+            return false;
+        }, o.Timeouts.LabUp, PollInterval, TimeProvider.System, ct);
+        if (!answered)
+            throw new LabException($"the controller did not answer at {env.ControllerUrl} within {o.Timeouts.LabUp.TotalSeconds:0} s; see {paths.Log("controller")}");
     }
 
     private void PrepareDirectories()
@@ -249,10 +251,7 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
             // A SIGKILLed postmaster stays a zombie until its parent reaps it (1–2 s here), and
             // pg_ctl refuses to start while its pid still exists: wait for the reap first.
             if (cluster.PostmasterPid() is { } stale && Posix.Exists(stale) && !Posix.IsAlive(stale))
-            {
-                var reap = Stopwatch.StartNew();
-                while (Posix.Exists(stale) && !Posix.IsAlive(stale) && reap.Elapsed < TimeSpan.FromSeconds(15)) await Task.Delay(100, ct);
-            }
+                await PostgresRoleOperations.WaitReapedAsync(stale, TimeSpan.FromSeconds(15), ct);
             Report($"starting PostgreSQL {region}");
             await cluster.StartAsync(ct);
             started.Add($"PostgreSQL {region} {cluster.Address}:{cluster.Port} (pid {cluster.PostmasterPid()})");
@@ -416,19 +415,19 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
 
     private async Task WaitUntilHealthyAsync(LabState state, TimeSpan timeout, bool includeDns, CancellationToken ct)
     {
-        var deadline = Stopwatch.StartNew();
         string waitingFor = "";
         var primaryName = state.PrimaryRegion!;
         var primaryOptions = o.FindRegion(primaryName)!;
-        while (deadline.Elapsed < timeout)
+        var healthy = await Poll.UntilAsync(async c =>
         {
-            waitingFor = await FirstUnhealthyAsync(state, primaryName, primaryOptions, includeDns, ct) ?? "";
-            if (waitingFor.Length == 0) return;
+            waitingFor = await FirstUnhealthyAsync(state, primaryName, primaryOptions, includeDns, c) ?? "";
+            if (waitingFor.Length == 0) return true;
             Report($"waiting for {waitingFor}");
-            await Task.Delay(100, ct);
-        }
-        throw new LabException($"the lab did not become healthy within {timeout.TotalSeconds:0} s: still waiting for {waitingFor}. " +
-            $"Logs are in {paths.LogDirectory}; everything started so far is recorded in {paths.StateFile} (`regami-dr lab down` stops it).");
+            return false;
+        }, timeout, PollInterval, TimeProvider.System, ct);
+        if (!healthy)
+            throw new LabException($"the lab did not become healthy within {timeout.TotalSeconds:0} s: still waiting for {waitingFor}. " +
+                $"Logs are in {paths.LogDirectory}; everything started so far is recorded in {paths.StateFile} (`regami-dr lab down` stops it).");
     }
 
     private async Task<string?> FirstUnhealthyAsync(LabState state, string primaryName, RegionOptions primaryOptions, bool includeDns, CancellationToken ct)

@@ -12,6 +12,7 @@ using Regami.Dr.Core.Runbooks;
 using Regami.Dr.Core.Status;
 using Regami.Dr.Server.Api;
 using Regami.Dr.Server.Controller;
+using Regami.Dr.Store;
 
 namespace Regami.Dr.Server;
 
@@ -134,7 +135,7 @@ public static class ControllerHost
             try { choice = await deps.Catalog.ChooseAsync(new RunbookAsk(SwitchoverRunbook.Kind, body?.To), ct); }
             catch (RunbookRequestException e) { return e.Unsafe ? Results.Conflict(new { error = e.Message }) : Results.BadRequest(new { error = e.Message }); }
             if (choice.Runbook is not { } runbook) return Results.Ok(new { outcome = "nothingToDo", detail = choice.NothingToDo });
-            var engine = new RunbookEngine(deps.Journal, deps.Audit, deps.RunbookLease, deps.Time, Caller(http));
+            var engine = new RunbookEngine(deps.Journal, deps.Audit, deps.RunbookLease, deps.Time, ProcessHostFacts.Current, Caller(http));
             try
             {
                 var result = await engine.RunAsync(runbook, $"POST /api/switchover to={runbook.Parameters["to"]}", new RunbookRunOptions(), null, ct);

@@ -33,7 +33,7 @@ public static class MonitorCommand
                 FailureThreshold = config.HealthCheck.FailureThreshold,
                 Policy = config.Controller,
                 ListenUrl = parse.GetValue(listen) is { } l ? new Uri(l) : bundle.ControllerUrl,
-                Owner = parse.GetValue(name) is { } n0 ? $"{n0} pid {Environment.ProcessId}" : $"controller@{Environment.MachineName} pid {Environment.ProcessId}",
+                Owner = ControllerOptions.OwnerFor(Regami.Dr.Store.ProcessHostFacts.Current, parse.GetValue(name)),
                 LeaseTtl = config.Controller.Interval * 5 > TimeSpan.FromSeconds(2) ? config.Controller.Interval * 5 : TimeSpan.FromSeconds(2),
                 TokenFile = Path.Combine(session.StateRoot, "controller.token"),
             };

@@ -112,7 +112,7 @@ public sealed class DrillRunner(LabEnvironment env, Core.Providers.ProviderBundl
             else
             {
                 Mark($"planned switchover from {home} to {standby}");
-                var result = await new RunbookEngine(Store.Journal, Store.Audit, Store.Lease, Time, "drill")
+                var result = await new RunbookEngine(Store.Journal, Store.Audit, Store.Lease, Time, Regami.Dr.Store.ProcessHostFacts.Current, "drill")
                     .RunAsync(SwitchoverRunbook.Build(home!, standby!, ports, bundle.Configuration.FailoverPolicy), $"drill {request.Scenario.Name}", new RunbookRunOptions(), null, ct);
                 if (!result.Succeeded) throw new InvalidOperationException($"the switchover failed at {result.FailedStep}: {result.Detail}");
                 recoveryRun = await Store.Journal.GetAsync(result.RunId!, ct);
@@ -179,7 +179,7 @@ public sealed class DrillRunner(LabEnvironment env, Core.Providers.ProviderBundl
                 ReplicationMode = before.Replication.Mode == ReplicationMode.Sync
                     ? "sync (the promoted standby ran async until failback rebuilt a standby)"
                     : "async",
-                Environment = DrillEnvironment.Current(typeof(DrillRunner).Assembly.GetName().Version?.ToString() ?? "0", postgresVersion),
+                Environment = DrillEnvironment.Current(Regami.Dr.Store.ProcessHostFacts.Current, typeof(DrillRunner).Assembly.GetName().Version?.ToString() ?? "0", postgresVersion),
             });
             return await WriteReportAsync(report, request, ct);
         }
@@ -281,7 +281,7 @@ public sealed class DrillRunner(LabEnvironment env, Core.Providers.ProviderBundl
     private async Task FailBackAsync(DrillScenario scenario, string home, CancellationToken ct)
     {
         var ports = bundle.Ports;
-        var engine = new RunbookEngine(Store.Journal, Store.Audit, Store.Lease, Time, "drill");
+        var engine = new RunbookEngine(Store.Journal, Store.Audit, Store.Lease, Time, Regami.Dr.Store.ProcessHostFacts.Current, "drill");
         var topology = await ports.Topology.GetAsync(ct);
         if (scenario.Planned)
         {

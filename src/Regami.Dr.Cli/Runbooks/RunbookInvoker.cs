@@ -49,7 +49,7 @@ public sealed class RunbookInvoker(CliSession session)
             runbook = built.Runbook!;
         }
 
-        var engine = new RunbookEngine(journal, session.Store.Audit, session.Store.Lease, session.Time, Actor);
+        var engine = new RunbookEngine(journal, session.Store.Audit, session.Store.Lease, session.Time, Regami.Dr.Store.ProcessHostFacts.Current, Actor);
         if (request.DryRun)
         {
             var plan = await engine.PlanAsync(runbook, unfinished is not null && request.ResumeRunId is not null ? unfinished : null, ct);

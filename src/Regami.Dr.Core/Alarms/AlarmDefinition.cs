@@ -1,4 +1,5 @@
 using System.Globalization;
+using Regami.Dr.Core.Alerting;
 
 namespace Regami.Dr.Core.Alarms;
 

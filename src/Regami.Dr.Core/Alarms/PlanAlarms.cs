@@ -1,3 +1,5 @@
+using Regami.Dr.Core.Alerting;
+
 namespace Regami.Dr.Core.Alarms;
 
 /// <summary>

@@ -1,12 +1,12 @@
-namespace Regami.Dr.Core.Controller;
+using Regami.Dr.Core.Alerting;
 
-public enum AlertSeverity { Sev1 = 1, Sev2 = 2, Sev3 = 3 }
+namespace Regami.Dr.Core.Controller;
 
 /// <summary>What the controller does this tick. Decisions are data; effects happen elsewhere.</summary>
 public abstract record ControllerAction
 {
     public sealed record Wait : ControllerAction;
-    public sealed record Alert(AlertSeverity Severity, string Key, string Title) : ControllerAction;
+    public sealed record Alert(Severity Severity, string Key, string Title) : ControllerAction;
     public sealed record Failover(string From, string To) : ControllerAction;
 }
 

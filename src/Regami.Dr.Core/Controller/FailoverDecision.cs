@@ -1,3 +1,4 @@
+using Regami.Dr.Core.Alerting;
 using Regami.Dr.Core.Ports;
 using Regami.Dr.Core.Runbooks;
 using Regami.Dr.Core.Topology;
@@ -23,7 +24,7 @@ public static class FailoverDecision
 
         var primary = o.Primary;
         if (primary is null)
-            return Alert(AlertSeverity.Sev1, PrimaryDownKey, "no region is recorded as primary: a human must decide (failover or failback)");
+            return Alert(Severity.Sev1, PrimaryDownKey, "no region is recorded as primary: a human must decide (failover or failback)");
 
         var standby = o.StandbyCandidate;
         var resolves = new List<string>();
@@ -37,7 +38,7 @@ public static class FailoverDecision
         {
             resolves.Add(PrimaryDownKey);
             if (standbyProblem is not null)
-                return new Decision(new ControllerAction.Alert(AlertSeverity.Sev2, StandbyDownKey, $"degraded: {standbyProblem}"),
+                return new Decision(new ControllerAction.Alert(Severity.Sev2, StandbyDownKey, $"degraded: {standbyProblem}"),
                     $"primary {primary.Region} healthy; degraded: {standbyProblem}", [], resolves);
             resolves.Add(StandbyDownKey);
             return new Decision(new ControllerAction.Wait(), $"primary {primary.Region} healthy ({primary.HealthDetail}); standby {standby!.Region} replicating", [], resolves);
@@ -63,7 +64,7 @@ public static class FailoverDecision
             var title = refused.Any(g => g.Guard == "rpo")
                 ? $"failover refused by RPO guard: {down}; {why}; a human may run `regami-dr failover --force`"
                 : $"outage: {down}; failover refused: {why}";
-            return new Decision(new ControllerAction.Alert(AlertSeverity.Sev1, PrimaryDownKey, title), $"{down}; not failing over: {why}", guards, resolves);
+            return new Decision(new ControllerAction.Alert(Severity.Sev1, PrimaryDownKey, title), $"{down}; not failing over: {why}", guards, resolves);
         }
         return new Decision(new ControllerAction.Failover(primary.Region, standby!.Region),
             $"{down}; {string.Join("; ", guards.Select(g => g.Reason))}; failing over to {standby.Region}", guards, resolves);
@@ -86,6 +87,6 @@ public static class FailoverDecision
 
     private static Decision Wait(string situation) => new(new ControllerAction.Wait(), situation, [], []);
 
-    private static Decision Alert(AlertSeverity severity, string key, string title) =>
+    private static Decision Alert(Severity severity, string key, string title) =>
         new(new ControllerAction.Alert(severity, key, title), title, [], []);
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json.Serialization;
+using Regami.Dr.Core.Ports;
 
 namespace Regami.Dr.Core.Drills;
 
@@ -35,12 +36,12 @@ public sealed record DrillEnvironment(
     string Os,
     int ProcessorCount)
 {
-    /// <summary>This process's runtime, OS and machine, with the versions the caller knows.</summary>
-    public static DrillEnvironment Current(string regamiDrVersion, string? postgresVersion) => new(
+    /// <summary>This process's runtime, OS and machine (from <paramref name="host"/>: Core reads no host facts itself), with the versions the caller knows.</summary>
+    public static DrillEnvironment Current(IHostFacts host, string regamiDrVersion, string? postgresVersion) => new(
         regamiDrVersion,
         postgresVersion,
         RuntimeInformation.FrameworkDescription,
-        Environment.MachineName,
+        host.MachineName,
         RuntimeInformation.OSDescription,
         Environment.ProcessorCount);
 }

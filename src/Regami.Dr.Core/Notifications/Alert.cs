@@ -1,3 +1,5 @@
+using Regami.Dr.Core.Alerting;
+
 namespace Regami.Dr.Core.Notifications;
 
 /// <summary>
@@ -10,7 +12,7 @@ namespace Regami.Dr.Core.Notifications;
 /// <param name="Body">The situation in sentences: what was observed and what was decided.</param>
 /// <param name="At">When the condition was observed.</param>
 /// <param name="Resolved">True when this reports that the condition has cleared (same as <see cref="Escalator.Resolve"/>).</param>
-public sealed record Alert(string Key, NotificationSeverity Severity, string Title, string Body, DateTimeOffset At, bool Resolved = false)
+public sealed record Alert(string Key, Severity Severity, string Title, string Body, DateTimeOffset At, bool Resolved = false)
 {
     /// <summary>The short stable id people type to acknowledge this alert (see <see cref="AlertId"/>).</summary>
     public string Id => AlertId.For(Key);

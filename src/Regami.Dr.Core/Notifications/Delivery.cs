@@ -1,3 +1,5 @@
+using Regami.Dr.Core.Alerting;
+
 namespace Regami.Dr.Core.Notifications;
 
 /// <summary>
@@ -17,7 +19,7 @@ public sealed record Delivery(string AlertKey, ChannelKind Channel, string? Cont
     public string AlertId { get; init; } = Notifications.AlertId.For(AlertKey);
 
     /// <summary>The alert's severity when this delivery was decided.</summary>
-    public NotificationSeverity Severity { get; init; } = NotificationSeverity.Sev3;
+    public Severity Severity { get; init; } = Severity.Sev3;
 
     /// <summary>
     /// Where on the channel: the e-mail address for <see cref="ChannelKind.Email"/>, the webhook name

@@ -1,3 +1,5 @@
+using Regami.Dr.Core.Alerting;
+
 namespace Regami.Dr.Core.Notifications;
 
 /// <summary>Who hears about alerts of one severity, and how.</summary>
@@ -35,11 +37,11 @@ public sealed record EscalationPolicy(SeverityRoute Sev1, SeverityRoute Sev2, Se
     /// <summary><see cref="Plan"/> with a 30 s repeat interval.</summary>
     public static EscalationPolicy Lab { get; } = Plan with { RepeatInterval = LabRepeatInterval };
 
-    public SeverityRoute RouteFor(NotificationSeverity severity) => severity switch
+    public SeverityRoute RouteFor(Severity severity) => severity switch
     {
-        NotificationSeverity.Sev1 => Sev1,
-        NotificationSeverity.Sev2 => Sev2,
-        NotificationSeverity.Sev3 => Sev3,
+        Severity.Sev1 => Sev1,
+        Severity.Sev2 => Sev2,
+        Severity.Sev3 => Sev3,
         _ => throw new ArgumentOutOfRangeException(nameof(severity), severity, "severity must be Sev1, Sev2 or Sev3"),
     };
 

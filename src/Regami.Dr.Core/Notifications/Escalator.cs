@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Regami.Dr.Core.Alerting;
 
 namespace Regami.Dr.Core.Notifications;
 
@@ -170,7 +171,7 @@ public sealed class Escalator
 
     // --- deciding who hears -------------------------------------------------------------------
 
-    private IReadOnlyList<Delivery> Notify(State state, DateTimeOffset at, bool isRepeat, NotificationSeverity? escalatedFrom)
+    private IReadOnlyList<Delivery> Notify(State state, DateTimeOffset at, bool isRepeat, Severity? escalatedFrom)
     {
         var route = Policy.RouteFor(state.Severity);
         var subject = Subject(state, isRepeat, escalatedFrom);
@@ -228,9 +229,9 @@ public sealed class Escalator
 
     // --- wording ------------------------------------------------------------------------------
 
-    private static string Tag(NotificationSeverity s) => $"SEV{(int)s}";
+    private static string Tag(Severity s) => $"SEV{(int)s}";
 
-    private static string Subject(State state, bool isRepeat, NotificationSeverity? escalatedFrom)
+    private static string Subject(State state, bool isRepeat, Severity? escalatedFrom)
     {
         var subject = $"[{Tag(state.Severity)}] {state.Title}";
         if (escalatedFrom is { } from)
@@ -238,7 +239,7 @@ public sealed class Escalator
         return isRepeat ? $"{subject} (repeat {state.Repeats}, unacknowledged)" : subject;
     }
 
-    private static string AlertText(State state, SeverityRoute route, NotificationSeverity? escalatedFrom)
+    private static string AlertText(State state, SeverityRoute route, Severity? escalatedFrom)
     {
         var text = new StringBuilder();
         if (!string.IsNullOrWhiteSpace(state.Body))
@@ -281,11 +282,11 @@ public sealed class Escalator
     /// <summary>One place on one channel: the unit of "was told".</summary>
     private readonly record struct Recipient(ChannelKind Channel, string? Contact, string? Address);
 
-    private sealed class State(string key, NotificationSeverity severity, string title, string body, DateTimeOffset raisedAt)
+    private sealed class State(string key, Severity severity, string title, string body, DateTimeOffset raisedAt)
     {
         public string Key { get; } = key;
         public string Id { get; } = AlertId.For(key);
-        public NotificationSeverity Severity { get; set; } = severity;
+        public Severity Severity { get; set; } = severity;
         public string Title { get; set; } = title;
         public string Body { get; set; } = body;
         public DateTimeOffset RaisedAt { get; } = raisedAt;

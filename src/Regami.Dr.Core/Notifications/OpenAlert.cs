@@ -1,3 +1,5 @@
+using Regami.Dr.Core.Alerting;
+
 namespace Regami.Dr.Core.Notifications;
 
 /// <summary>An alert that has been raised and not yet resolved, as the escalator sees it.</summary>
@@ -15,7 +17,7 @@ namespace Regami.Dr.Core.Notifications;
 public sealed record OpenAlert(
     string Id,
     string Key,
-    NotificationSeverity Severity,
+    Severity Severity,
     string Title,
     string Body,
     DateTimeOffset RaisedAt,

@@ -18,7 +18,16 @@ public sealed record DatabaseObservation(
     public bool IsReplica => Reachable && InRecovery;
 }
 
-public enum RebuildPath { AlreadyStandby, Rewind, Reclone }
+/// <summary>How a rebuild made a former primary a replica.</summary>
+public enum RebuildPath
+{
+    /// <summary>The target was a standby already on the source's timeline: only its standby settings were (re)written.</summary>
+    AlreadyStandby,
+    /// <summary>pg_rewind ran (it may have found nothing to rewind: see the detail).</summary>
+    Rewind,
+    /// <summary>pg_rewind was impossible; the data directory was moved aside and copied anew with pg_basebackup.</summary>
+    Reclone,
+}
 
 /// <summary>When a former primary may be rebuilt with a full copy instead of pg_rewind.</summary>
 public enum ReclonePolicy
@@ -31,6 +40,7 @@ public enum ReclonePolicy
     Always,
 }
 
+/// <summary>The outcome of a rebuild, for the drill report: which path, how long, and what the tools said.</summary>
 public sealed record RebuildOutcome(RebuildPath Path, TimeSpan Duration, string Detail);
 
 /// <summary>

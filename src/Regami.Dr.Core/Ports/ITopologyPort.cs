@@ -1,3 +1,4 @@
+using Regami.Dr.Core.Status;
 using Regami.Dr.Core.Topology;
 
 namespace Regami.Dr.Core.Ports;
@@ -21,7 +22,19 @@ public interface ITopologyPort
 }
 
 /// <summary>A replication lag measured while the primary could still be asked: the RPO guard's input when it is gone.</summary>
-public sealed record LagSample(DateTimeOffset At, string Primary, string Standby, long? Bytes, double? Seconds);
+public sealed record LagSample(DateTimeOffset At, string Primary, string Standby, long? Bytes, double? Seconds)
+{
+    /// <summary>
+    /// The one way a lag sample is built from what the primary says about its standby, with the
+    /// idle-lag rule of <see cref="ReplicationLag.Seconds"/> (0 bytes behind is 0 s, whatever the
+    /// replay timestamps say). Null when the primary cannot tell: unreachable, in recovery, or no
+    /// standby connected.
+    /// </summary>
+    public static LagSample? FromPrimary(DatabaseObservation primary, string standby, DateTimeOffset at) =>
+        primary is { Reachable: true, InRecovery: false, ReplicaLagBytes: { } bytes }
+            ? new LagSample(at, primary.Region, standby, bytes, ReplicationLag.Seconds(bytes, primary.ReplicaLagSeconds, replayTimestampAgeSeconds: null))
+            : null;
+}
 
 public interface ILagMemory
 {

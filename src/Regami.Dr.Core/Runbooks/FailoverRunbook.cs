@@ -1,3 +1,4 @@
+using Regami.Dr.Core.Polling;
 using Regami.Dr.Core.Ports;
 using Regami.Dr.Core.Topology;
 
@@ -11,6 +12,9 @@ namespace Regami.Dr.Core.Runbooks;
 /// </summary>
 public static class FailoverRunbook
 {
+    /// <summary>How often a step re-checks what it waits for (a short poll, never a fixed sleep; the step's timeout bounds the wait).</summary>
+    internal static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+
     public const string Kind = "failover";
 
     public static Runbook Build(string from, string to, bool force, DrPorts ports, FailoverPolicy policy)
@@ -63,10 +67,8 @@ public static class FailoverRunbook
     internal static async Task<LagSample?> LastKnownLagAsync(string from, string to, DrPorts ports, TimeProvider time, CancellationToken ct)
     {
         var primary = await ports.Database.ObserveAsync(from, ct);
-        if (primary is { Reachable: true, InRecovery: false } && primary.ReplicaLagBytes is not null)
+        if (LagSample.FromPrimary(primary, to, time.GetUtcNow()) is { } sample)
         {
-            var seconds = primary.ReplicaLagBytes == 0 ? 0 : primary.ReplicaLagSeconds;
-            var sample = new LagSample(time.GetUtcNow(), from, to, primary.ReplicaLagBytes, seconds);
             await ports.Lag.RememberAsync(sample, ct);
             return sample;
         }
@@ -145,7 +147,7 @@ public static class FailoverRunbook
         Execute = async (ctx, ct) =>
         {
             var what = await ports.Compute.ScaleAsync(to, ports.Compute.ActiveInstances, ct);
-            var c = await Wait.UntilAsync(() => ports.Compute.ObserveAsync(to, ct), c => c.Healthy >= ports.Compute.ActiveInstances && c.LoadBalancerHealthy, ctx.Time, ct);
+            var c = await Poll.UntilAsync(t => ports.Compute.ObserveAsync(to, t), c => c.Healthy >= ports.Compute.ActiveInstances && c.LoadBalancerHealthy, PollInterval, ctx.Time, ct);
             return $"{what}; {c.Healthy} healthy, load balancer healthy";
         },
     };
@@ -189,24 +191,10 @@ public static class FailoverRunbook
         Execute = async (ctx, ct) =>
         {
             var started = ctx.Time.GetTimestamp();
-            await Wait.UntilAsync(() => ports.Traffic.ResolveActiveRegionAsync(ct), r => r == to, ctx.Time, ct);
+            await Poll.UntilAsync(ports.Traffic.ResolveActiveRegionAsync, r => r == to, PollInterval, ctx.Time, ct);
             var resolvedAfter = ctx.Time.GetElapsedTime(started);
-            var write = await Wait.UntilAsync(() => ports.Traffic.WriteThroughPublicNameAsync($"runbook {ctx.RunId}", ct), w => w.Succeeded, ctx.Time, ct);
+            var write = await Poll.UntilAsync(t => ports.Traffic.WriteThroughPublicNameAsync($"runbook {ctx.RunId}", t), w => w.Succeeded, PollInterval, ctx.Time, ct);
             return $"the public name answered {to} after {resolvedAfter.TotalSeconds:0.0} s; {write.Detail}";
         },
     };
-}
-
-/// <summary>Waits on a condition with a short poll, never a fixed sleep; the step's timeout bounds it.</summary>
-public static class Wait
-{
-    public static async Task<T> UntilAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeProvider time, CancellationToken ct, TimeSpan? poll = null)
-    {
-        while (true)
-        {
-            var value = await probe();
-            if (done(value)) return value;
-            await Task.Delay(poll ?? TimeSpan.FromMilliseconds(100), time, ct);
-        }
-    }
 }

@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
 using Regami.Dr.Core.Audit;
+using Regami.Dr.Core.Ports;
 using Regami.Dr.Core.Runbooks.Journal;
 
 namespace Regami.Dr.Core.Runbooks;
@@ -43,7 +43,8 @@ public sealed record RunbookResult(
 /// (and audited) before it acts, and journaled as finished before the next step starts, so a
 /// crash leaves a journal that says exactly where to resume.
 /// </summary>
-public sealed class RunbookEngine(IRunbookJournal journal, IAuditLog audit, IRunbookLease lease, TimeProvider time, string actor)
+/// <remarks>Durations come from <paramref name="time"/> and the process id from <paramref name="host"/>: Core reads no clock or process of its own.</remarks>
+public sealed class RunbookEngine(IRunbookJournal journal, IAuditLog audit, IRunbookLease lease, TimeProvider time, IHostFacts host, string actor)
 {
     public async Task<IReadOnlyList<PlannedStep>> PlanAsync(Runbook runbook, RunRecord? resumed, CancellationToken ct)
     {
@@ -70,7 +71,7 @@ public sealed class RunbookEngine(IRunbookJournal journal, IAuditLog audit, IRun
     {
         var problems = runbook.Validate();
         if (problems.Count > 0) throw new ArgumentException("invalid runbook: " + string.Join("; ", problems));
-        var sw = Stopwatch.StartNew();
+        var started = time.GetTimestamp();
 
         RunRecord? resumed = options.ResumeRunId is null ? null
             : await journal.GetAsync(options.ResumeRunId, ct) ?? throw new ArgumentException($"no runbook run {options.ResumeRunId}");
@@ -78,20 +79,20 @@ public sealed class RunbookEngine(IRunbookJournal journal, IAuditLog audit, IRun
         if (options.DryRun)
         {
             var plan = await PlanAsync(runbook, resumed, ct);
-            return new RunbookResult(resumed?.Id, runbook.Kind, RunOutcome.Succeeded, [], plan, null, "dry run: nothing was changed", sw.Elapsed, resumed is not null);
+            return new RunbookResult(resumed?.Id, runbook.Kind, RunOutcome.Succeeded, [], plan, null, "dry run: nothing was changed", time.GetElapsedTime(started), resumed is not null);
         }
 
-        var holder = $"{(resumed is null ? runbook.Kind : $"run {resumed.Id}")} by {actor} (pid {Environment.ProcessId}, since {time.GetUtcNow():HH:mm:ss} UTC)";
+        var holder = $"{(resumed is null ? runbook.Kind : $"run {resumed.Id}")} by {actor} (pid {host.ProcessId}, since {time.GetUtcNow():HH:mm:ss} UTC)";
         await using var handle = await lease.TryAcquireAsync(holder, ct)
             ?? throw new RunbookBusyException(await lease.CurrentHolderAsync(ct) ?? "unknown holder");
         var runId = resumed?.Id ?? "";
 
         if (resumed is null)
         {
-            var started = await journal.StartRunAsync(runbook.Kind, runbook.Parameters, actor, Environment.ProcessId, time.GetUtcNow(), ct);
-            runId = started.Id;
+            var run = await journal.StartRunAsync(runbook.Kind, runbook.Parameters, actor, host.ProcessId, time.GetUtcNow(), ct);
+            runId = run.Id;
         }
-        else await journal.ResumeRunAsync(runId, Environment.ProcessId, ct);
+        else await journal.ResumeRunAsync(runId, host.ProcessId, ct);
         await AuditAsync(command, null, $"runbook.{runbook.Kind}", resumed is null ? "started" : "resumed",
             $"run {runId}; parameters {string.Join(", ", runbook.Parameters.Select(kv => $"{kv.Key}={kv.Value}"))}", ct);
 
@@ -110,7 +111,7 @@ public sealed class RunbookEngine(IRunbookJournal journal, IAuditLog audit, IRun
             }
 
             var startedAt = time.GetUtcNow();
-            var stepWatch = Stopwatch.StartNew();
+            var stepStarted = time.GetTimestamp();
             string? already;
             try { already = step.AlreadyDone is null ? null : await step.AlreadyDone(context, ct); }
             catch (Exception e) when (e is not OperationCanceledException) { already = null; }
@@ -120,7 +121,7 @@ public sealed class RunbookEngine(IRunbookJournal journal, IAuditLog audit, IRun
                 await journal.RecordStepAsync(runId, skipped, ct);
                 await AuditAsync(command, step.Region, $"step.{step.Name}", "skipped", already, ct);
                 records.Add(skipped);
-                progress?.Report(new StepProgress(index, runbook.Steps.Count, step.Name, step.Description, StepOutcome.Skipped, already, stepWatch.Elapsed));
+                progress?.Report(new StepProgress(index, runbook.Steps.Count, step.Name, step.Description, StepOutcome.Skipped, already, time.GetElapsedTime(stepStarted)));
                 options.AfterStepJournaled?.Invoke(index, step.Name);
                 continue;
             }
@@ -145,7 +146,7 @@ public sealed class RunbookEngine(IRunbookJournal journal, IAuditLog audit, IRun
                 await journal.RecordStepAsync(runId, done, ct);
                 await AuditAsync(command, step.Region, $"step.{step.Name}", "succeeded", detail, ct);
                 records.Add(done);
-                progress?.Report(new StepProgress(index, runbook.Steps.Count, step.Name, step.Description, StepOutcome.Succeeded, detail, stepWatch.Elapsed));
+                progress?.Report(new StepProgress(index, runbook.Steps.Count, step.Name, step.Description, StepOutcome.Succeeded, detail, time.GetElapsedTime(stepStarted)));
                 options.AfterStepJournaled?.Invoke(index, step.Name);
             }
             catch (Exception e)
@@ -165,14 +166,14 @@ public sealed class RunbookEngine(IRunbookJournal journal, IAuditLog audit, IRun
                 await journal.FinishRunAsync(runId, outcome, $"{step.Name}: {reason}", time.GetUtcNow(), CancellationToken.None);
                 await AuditAsync(command, null, $"runbook.{runbook.Kind}", outcome.ToString().ToLowerInvariant(), $"run {runId} stopped at step {index} {step.Name}: {reason}", CancellationToken.None);
                 records.Add(failed);
-                progress?.Report(new StepProgress(index, runbook.Steps.Count, step.Name, step.Description, StepOutcome.Failed, reason, stepWatch.Elapsed));
-                return new RunbookResult(runId, runbook.Kind, outcome, records, null, step.Name, reason, sw.Elapsed, resumed is not null);
+                progress?.Report(new StepProgress(index, runbook.Steps.Count, step.Name, step.Description, StepOutcome.Failed, reason, time.GetElapsedTime(stepStarted)));
+                return new RunbookResult(runId, runbook.Kind, outcome, records, null, step.Name, reason, time.GetElapsedTime(started), resumed is not null);
             }
         }
 
         await journal.FinishRunAsync(runId, RunOutcome.Succeeded, null, time.GetUtcNow(), CancellationToken.None);
-        await AuditAsync(command, null, $"runbook.{runbook.Kind}", "succeeded", $"run {runId} finished in {sw.Elapsed.TotalSeconds:0.00} s", CancellationToken.None);
-        return new RunbookResult(runId, runbook.Kind, RunOutcome.Succeeded, records, null, null, null, sw.Elapsed, resumed is not null);
+        await AuditAsync(command, null, $"runbook.{runbook.Kind}", "succeeded", $"run {runId} finished in {time.GetElapsedTime(started).TotalSeconds:0.00} s", CancellationToken.None);
+        return new RunbookResult(runId, runbook.Kind, RunOutcome.Succeeded, records, null, null, null, time.GetElapsedTime(started), resumed is not null);
     }
 
     private ResiliencePipeline<string> Pipeline(RunbookStep step)

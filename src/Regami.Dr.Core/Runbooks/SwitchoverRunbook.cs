@@ -1,3 +1,4 @@
+using Regami.Dr.Core.Polling;
 using Regami.Dr.Core.Ports;
 using Regami.Dr.Core.Topology;
 
@@ -45,7 +46,7 @@ public static class SwitchoverRunbook
             Execute = async (ctx, ct) =>
             {
                 var what = await ports.Compute.ScaleAsync(to, ports.Compute.ActiveInstances, ct);
-                await Wait.UntilAsync(() => ports.Compute.ObserveAsync(to, ct), c => c.Healthy >= ports.Compute.ActiveInstances, ctx.Time, ct);
+                await Poll.UntilAsync(t => ports.Compute.ObserveAsync(to, t), c => c.Healthy >= ports.Compute.ActiveInstances, FailoverRunbook.PollInterval, ctx.Time, ct);
                 return what;
             },
         };

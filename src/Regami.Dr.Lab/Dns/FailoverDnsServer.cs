@@ -3,6 +3,7 @@ using ARSoft.Tools.Net.Dns;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Regami.Dr.Core.Traffic;
+using Regami.Dr.Probes;
 
 namespace Regami.Dr.Lab.Dns;
 
@@ -62,9 +63,9 @@ public sealed class FailoverDnsServer
         private readonly FailoverRecordSet _recordSet;
         private readonly FailoverZoneResponder _responder;
         private readonly Dictionary<string, HealthCheckStatus> _healthChecks = new(StringComparer.Ordinal);
-        private readonly List<HttpHealthProber> _probers = [];
+        private readonly List<(string HealthCheckId, Uri Target)> _targets = [];
         private readonly RoutingControlsFile _routingControlsFile;
-        private readonly HttpClient _http = HttpHealthProber.CreateHttpClient();
+        private readonly HttpHealthProber _prober;
         private readonly DnsServer _dns;
         private readonly DateTimeOffset _startedAt;
         private volatile IReadOnlyDictionary<string, bool> _routingControls;
@@ -84,11 +85,12 @@ public sealed class FailoverDnsServer
             _recordSet = options.RecordSet;
             _responder = new FailoverZoneResponder(options);
             _startedAt = Time.GetUtcNow();
+            _prober = new HttpHealthProber(options.HealthCheck.Timeout, Time);
             foreach (var record in new[] { _recordSet.Primary, _recordSet.Secondary })
             {
                 if (record.HealthCheckId is not { } id || _healthChecks.ContainsKey(id)) continue;
                 _healthChecks[id] = new HealthCheckStatus(id, options.HealthCheck.FailureThreshold, Time);
-                _probers.Add(new HttpHealthProber(id, options.HealthCheckTargets[id], _http, options.HealthCheck.Timeout, Time));
+                _targets.Add((id, options.HealthCheckTargets[id]));
             }
             _routingControlsFile = new RoutingControlsFile(options.RoutingControlsFile);
             _routingControlsFile.Refresh();
@@ -110,7 +112,7 @@ public sealed class FailoverDnsServer
             {
                 // One transport may have bound before the other failed: release it.
                 _dns.Stop();
-                _http.Dispose();
+                _prober.Dispose();
                 throw;
             }
             Log.LogInformation(
@@ -148,7 +150,7 @@ public sealed class FailoverDnsServer
                 {
                     CountError("stopping the DNS transports failed", e);
                 }
-                _http.Dispose();
+                _prober.Dispose();
                 Publish("stopped", CurrentAnswer());
                 Log.LogInformation("DNS server on {Endpoint} stopped after answering {Queries} queries", _options.ListenEndPoint, Interlocked.Read(ref _queries));
             }
@@ -156,11 +158,11 @@ public sealed class FailoverDnsServer
 
         private async Task TickAsync(CancellationToken cancellationToken)
         {
-            var results = await Task.WhenAll(_probers.Select(async p => (Prober: p, Result: await p.ProbeAsync(cancellationToken))));
+            var results = await Task.WhenAll(_targets.Select(async t => (Target: t, Result: await _prober.ProbeAsync(t.Target, cancellationToken))));
             try
             {
-                foreach (var (prober, result) in results)
-                    RecordProbe(prober, result);
+                foreach (var (target, result) in results)
+                    RecordProbe(target.HealthCheckId, target.Target, result);
                 RefreshRoutingControls();
 
                 var answer = CurrentAnswer();
@@ -178,19 +180,19 @@ public sealed class FailoverDnsServer
             }
         }
 
-        private void RecordProbe(HttpHealthProber prober, HealthProbeResult result)
+        private void RecordProbe(string healthCheckId, Uri target, HealthProbeResult result)
         {
-            var status = _healthChecks[prober.HealthCheckId];
+            var status = _healthChecks[healthCheckId];
             if (status.Record(result.Succeeded, result.Reason))
             {
                 var now = status.Current;
                 Log.Log(now.IsHealthy ? LogLevel.Information : LogLevel.Warning,
                     "Health check {HealthCheckId} ({Target}) is now {Health}: {Description}",
-                    prober.HealthCheckId, prober.Target, now.IsHealthy ? "healthy" : "unhealthy", now.Describe());
+                    healthCheckId, target, now.IsHealthy ? "healthy" : "unhealthy", now.Describe());
             }
             else if (!result.Succeeded)
             {
-                Log.LogDebug("Health check {HealthCheckId} ({Target}) failed: {Reason}", prober.HealthCheckId, prober.Target, result.Reason);
+                Log.LogDebug("Health check {HealthCheckId} ({Target}) failed: {Reason}", healthCheckId, target, result.Reason);
             }
         }
 

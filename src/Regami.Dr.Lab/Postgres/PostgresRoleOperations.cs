@@ -3,23 +3,11 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Npgsql;
+using Regami.Dr.Core.Polling;
+using Regami.Dr.Core.Ports;
 using Regami.Dr.Lab.Processes;
 
 namespace Regami.Dr.Lab.Postgres;
-
-/// <summary>How <see cref="PostgresRoleOperations.RebuildAsStandbyAsync"/> made the target a standby.</summary>
-public enum RebuildPath
-{
-    /// <summary>The target was a standby already on the source's timeline: only its standby settings were (re)written.</summary>
-    AlreadyStandby,
-    /// <summary>pg_rewind ran (it may have found nothing to rewind: see the detail).</summary>
-    Rewind,
-    /// <summary>pg_rewind was impossible; the data directory was moved aside and copied anew with pg_basebackup.</summary>
-    Reclone,
-}
-
-/// <summary>The outcome of a rebuild, for the drill report: which path, how long, and what the tools said.</summary>
-public sealed record RebuildResult(RebuildPath Path, TimeSpan Duration, string Detail);
 
 /// <summary>
 /// The PostgreSQL primitives of failover, switchover and failback runbooks: promote, stop and
@@ -68,12 +56,10 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
         {
             // "recovery is not in progress": promoted meanwhile (by someone else); fine.
         }
-        while (await InRecoveryAsync(conn, ct))
-        {
-            if (sw.Elapsed > timeout)
-                throw new TimeoutException($"PostgreSQL {Describe(cluster)} is still in recovery {timeout.TotalSeconds:0.#} s after pg_promote()");
-            await Task.Delay(PollInterval, ct);
-        }
+        // pg_promote() itself waited; what is left of the timeout bounds the check that it took.
+        var left = sw.Elapsed < timeout ? timeout - sw.Elapsed : TimeSpan.Zero;
+        await Poll.UntilOrThrowAsync(async c => !await InRecoveryAsync(conn, c), left, PollInterval, TimeProvider.System,
+            () => $"PostgreSQL {Describe(cluster)} is still in recovery {timeout.TotalSeconds:0.#} s after pg_promote()", ct);
         await ExecuteAsync(conn, "CHECKPOINT", ct, (int)CommandTimeout.TotalSeconds);
     }
 
@@ -270,7 +256,7 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
     /// synchronous_standby_names copied from the source) are removed, and the target's stale
     /// replication slots are dropped (pg_rewind keeps them; they would pin WAL on the standby).
     /// </summary>
-    public async Task<RebuildResult> RebuildAsStandbyAsync(PostgresCluster target, PostgresCluster source, string slot, string applicationName,
+    public async Task<RebuildOutcome> RebuildAsStandbyAsync(PostgresCluster target, PostgresCluster source, string slot, string applicationName,
         bool allowReclone, CancellationToken ct, bool forceReclone = false)
     {
         var sw = Stopwatch.StartNew();
@@ -345,7 +331,7 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
             notes.Add("checkpointed the source so the rewound standby can reach consistency on an idle primary");
         }
         var detail = string.Join("; ", new[] { what }.Concat(notes));
-        return new RebuildResult(path, sw.Elapsed, detail);
+        return new RebuildOutcome(path, sw.Elapsed, detail);
     }
 
     private async Task<string> RecloneAsync(PostgresCluster target, PostgresCluster source, string slot, string applicationName, string reason, CancellationToken ct)
@@ -436,31 +422,29 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
     public async Task WaitUntilReplayedAsync(PostgresCluster standby, string lsn, TimeSpan timeout, CancellationToken ct)
     {
         var wanted = ParseLsn(lsn);
-        var sw = Stopwatch.StartNew();
         string? last = null, lastError = null;
         NpgsqlConnection? conn = null;
         try
         {
-            while (true)
+            await Poll.UntilOrThrowAsync(async c =>
             {
                 try
                 {
-                    conn ??= await OpenAsync(standby, 2, ct);
-                    last = await ScalarAsync<string>(conn, "SELECT pg_last_wal_replay_lsn()::text", ct, 2);
+                    conn ??= await OpenAsync(standby, 2, c);
+                    last = await ScalarAsync<string>(conn, "SELECT pg_last_wal_replay_lsn()::text", c, 2);
                     lastError = last is null ? "pg_last_wal_replay_lsn() is NULL: the server never was a standby" : null;
-                    if (last is not null && ParseLsn(last) >= wanted) return;
+                    return last is not null && ParseLsn(last) >= wanted;
                 }
-                catch (Exception e) when (e is NpgsqlException or TimeoutException or SocketException && !ct.IsCancellationRequested)
+                catch (Exception e) when (e is NpgsqlException or TimeoutException or SocketException && !c.IsCancellationRequested)
                 {
                     lastError = e.Message;
                     if (conn is not null) await conn.DisposeAsync();
                     conn = null;
+                    return false;
                 }
-                if (sw.Elapsed >= timeout)
-                    throw new TimeoutException($"standby {Describe(standby)} has replayed up to {last ?? "(unknown)"}, not {lsn}, after {timeout.TotalSeconds:0.#} s" +
-                                               (lastError is null ? "" : $" (last error: {lastError})"));
-                await Task.Delay(PollInterval, ct);
-            }
+            }, timeout, PollInterval, TimeProvider.System,
+                () => $"standby {Describe(standby)} has replayed up to {last ?? "(unknown)"}, not {lsn}, after {timeout.TotalSeconds:0.#} s" +
+                      (lastError is null ? "" : $" (last error: {lastError})"), ct);
         }
         finally
         {
@@ -475,42 +459,41 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
     /// </summary>
     public async Task WaitUntilCaughtUpAsync(PostgresCluster primary, string standbyApplicationName, long maxLagBytes, TimeSpan timeout, CancellationToken ct)
     {
-        var sw = Stopwatch.StartNew();
         var seen = "not connected (no row in pg_stat_replication)";
         NpgsqlConnection? conn = null;
         try
         {
-            while (true)
+            await Poll.UntilOrThrowAsync(async c =>
             {
                 try
                 {
-                    conn ??= await OpenAsync(primary, 2, ct);
+                    conn ??= await OpenAsync(primary, 2, c);
                     await using var cmd = new NpgsqlCommand("""
                         SELECT state, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint, replay_lsn::text, pg_current_wal_lsn()::text
                         FROM pg_stat_replication WHERE application_name = $1
                         ORDER BY backend_start DESC LIMIT 1
                         """, conn) { CommandTimeout = 2 };
                     cmd.Parameters.Add(new NpgsqlParameter { Value = standbyApplicationName });
-                    await using var r = await cmd.ExecuteReaderAsync(ct);
-                    if (await r.ReadAsync(ct))
+                    await using var r = await cmd.ExecuteReaderAsync(c);
+                    if (await r.ReadAsync(c))
                     {
                         var state = r.IsDBNull(0) ? null : r.GetString(0);
                         long? lag = r.IsDBNull(1) ? null : r.GetInt64(1);
                         seen = $"state {state ?? "?"}, replay {(r.IsDBNull(2) ? "?" : r.GetString(2))} vs current {r.GetString(3)}, lag {(lag is null ? "?" : $"{lag} bytes")}";
-                        if (state == "streaming" && lag is { } l && l <= maxLagBytes) return;
+                        return state == "streaming" && lag is { } l && l <= maxLagBytes;
                     }
-                    else seen = "not connected (no row in pg_stat_replication)";
+                    seen = "not connected (no row in pg_stat_replication)";
+                    return false;
                 }
-                catch (Exception e) when (e is NpgsqlException or TimeoutException or SocketException && !ct.IsCancellationRequested)
+                catch (Exception e) when (e is NpgsqlException or TimeoutException or SocketException && !c.IsCancellationRequested)
                 {
                     seen = $"primary unreachable: {e.Message}";
                     if (conn is not null) await conn.DisposeAsync();
                     conn = null;
+                    return false;
                 }
-                if (sw.Elapsed >= timeout)
-                    throw new TimeoutException($"standby '{standbyApplicationName}' did not catch up with {Describe(primary)} (≤ {maxLagBytes} bytes) within {timeout.TotalSeconds:0.#} s: {seen}");
-                await Task.Delay(PollInterval, ct);
-            }
+            }, timeout, PollInterval, TimeProvider.System,
+                () => $"standby '{standbyApplicationName}' did not catch up with {Describe(primary)} (≤ {maxLagBytes} bytes) within {timeout.TotalSeconds:0.#} s: {seen}", ct);
         }
         finally
         {
@@ -611,40 +594,28 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
     /// <summary>After pg_reload_conf(): waits (≤ 5 s) until a new session sees <paramref name="name"/> = <paramref name="expected"/>.</summary>
     private async Task WaitForSettingAsync(PostgresCluster cluster, string name, string expected, CancellationToken ct)
     {
-        var sw = Stopwatch.StartNew();
-        string? seen;
-        while (true)
+        string? seen = null;
+        await Poll.UntilOrThrowAsync(async c =>
         {
-            await using (var conn = await OpenAsync(cluster, SqlTimeoutSeconds, ct))
-                seen = await ScalarAsync<string>(conn, "SELECT current_setting($1)", ct, SqlTimeoutSeconds, name);
-            if (seen == expected) return;
-            if (sw.Elapsed > TimeSpan.FromSeconds(5))
-                throw new TimeoutException($"PostgreSQL {Describe(cluster)}: {name} is still '{seen}', not '{expected}', 5 s after pg_reload_conf()");
-            await Task.Delay(PollInterval, ct);
-        }
+            await using var conn = await OpenAsync(cluster, SqlTimeoutSeconds, c);
+            seen = await ScalarAsync<string>(conn, "SELECT current_setting($1)", c, SqlTimeoutSeconds, name);
+            return seen == expected;
+        }, TimeSpan.FromSeconds(5), PollInterval, TimeProvider.System,
+            () => $"PostgreSQL {Describe(cluster)}: {name} is still '{seen}', not '{expected}', 5 s after pg_reload_conf()", ct);
     }
 
-    private static async Task<bool> WaitGoneAsync(IReadOnlyList<int> pids, TimeSpan timeout, CancellationToken ct)
-    {
-        var sw = Stopwatch.StartNew();
-        while (pids.Any(Posix.IsAlive))
-        {
-            if (sw.Elapsed > timeout) return false;
-            await Task.Delay(20, ct);
-        }
-        return true;
-    }
+    private static readonly TimeSpan ProcessPollInterval = TimeSpan.FromMilliseconds(20);
+
+    private static Task<bool> WaitGoneAsync(IReadOnlyList<int> pids, TimeSpan timeout, CancellationToken ct) =>
+        Poll.UntilAsync(_ => Task.FromResult(!pids.Any(Posix.IsAlive)), timeout, ProcessPollInterval, TimeProvider.System, ct);
 
     /// <summary>
     /// Waits until a dead process is reaped (its pid no longer exists at all). A killed postmaster
     /// stays a zombie until its parent (often init, which may reap lazily) collects it, and
     /// PostgreSQL's lock-file check takes a zombie for a running postmaster.
     /// </summary>
-    private static async Task WaitReapedAsync(int pid, TimeSpan timeout, CancellationToken ct)
-    {
-        var sw = Stopwatch.StartNew();
-        while (Posix.Exists(pid) && !Posix.IsAlive(pid) && sw.Elapsed < timeout) await Task.Delay(20, ct);
-    }
+    internal static Task WaitReapedAsync(int pid, TimeSpan timeout, CancellationToken ct) =>
+        Poll.UntilAsync(_ => Task.FromResult(!(Posix.Exists(pid) && !Posix.IsAlive(pid))), timeout, ProcessPollInterval, TimeProvider.System, ct);
 
     private static string Tail(string file)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Regami.Dr.Core.Polling;
 
 namespace Regami.Dr.Lab.Processes;
 
@@ -35,16 +36,13 @@ public static class DetachedProcess
         if (!Posix.IsAlive(pid)) return true;
         Posix.Signal(pid, Posix.SIGCONT); // a stopped (SIGSTOP) process cannot act on SIGTERM
         Posix.Signal(pid, Posix.SIGTERM);
-        var sw = Stopwatch.StartNew();
-        while (sw.Elapsed < grace)
-        {
-            if (!Posix.IsAlive(pid)) return true;
-            await Task.Delay(50, ct);
-        }
+        if (await WaitGoneAsync(pid, grace, ct)) return true;
         Posix.Signal(pid, Posix.SIGKILL);
-        for (var i = 0; i < 40 && Posix.IsAlive(pid); i++) await Task.Delay(50, ct);
-        return !Posix.IsAlive(pid);
+        return await WaitGoneAsync(pid, TimeSpan.FromSeconds(2), ct);
     }
+
+    private static Task<bool> WaitGoneAsync(int pid, TimeSpan timeout, CancellationToken ct) =>
+        Poll.UntilAsync(_ => Task.FromResult(!Posix.IsAlive(pid)), timeout, TimeSpan.FromMilliseconds(50), TimeProvider.System, ct);
 
     public static string ShellQuote(string s) =>
         s.Length > 0 && s.All(c => char.IsLetterOrDigit(c) || "-_./=:,@".Contains(c)) ? s : $"'{s.Replace("'", "'\\''")}'";

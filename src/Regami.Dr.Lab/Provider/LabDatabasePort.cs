@@ -41,18 +41,9 @@ public sealed class LabDatabasePort(LabEnvironment env) : IDatabasePort
     public async Task<string> LastCheckpointAsync(string region, CancellationToken ct) =>
         (await Ops.ReadControlDataAsync(env.Cluster(region), ct)).LatestCheckpointLocation;
 
-    public async Task<RebuildOutcome> RebuildAsReplicaAsync(string region, string primaryRegion, ReclonePolicy reclone, CancellationToken ct)
-    {
-        var r = await Ops.RebuildAsStandbyAsync(env.Cluster(region), env.Cluster(primaryRegion), LabEnvironment.SlotName(region), region,
+    public Task<RebuildOutcome> RebuildAsReplicaAsync(string region, string primaryRegion, ReclonePolicy reclone, CancellationToken ct) =>
+        Ops.RebuildAsStandbyAsync(env.Cluster(region), env.Cluster(primaryRegion), LabEnvironment.SlotName(region), region,
             allowReclone: reclone != ReclonePolicy.Never, ct, forceReclone: reclone == ReclonePolicy.Always);
-        var path = r.Path switch
-        {
-            Postgres.RebuildPath.Rewind => Core.Ports.RebuildPath.Rewind,
-            Postgres.RebuildPath.Reclone => Core.Ports.RebuildPath.Reclone,
-            _ => Core.Ports.RebuildPath.AlreadyStandby,
-        };
-        return new RebuildOutcome(path, r.Duration, r.Detail);
-    }
 
     public async Task<string> StartAsync(string region, CancellationToken ct)
     {

@@ -1,4 +1,5 @@
 using Regami.Dr.Core.Alarms;
+using Regami.Dr.Core.Alerting;
 using Regami.Dr.Core.Controller;
 using Regami.Dr.Core.Notifications;
 using Regami.Dr.Server.Notifications;
@@ -8,8 +9,8 @@ namespace Regami.Dr.Server.Controller;
 /// <summary>The controller's alerts go through the notification dispatcher (escalation by severity, dedupe, repeats).</summary>
 public sealed class DispatcherAlertSink(NotificationDispatcher dispatcher, TimeProvider time) : IAlertSink
 {
-    public async Task RaiseAsync(AlertSeverity severity, string key, string title, string body, CancellationToken ct) =>
-        await dispatcher.RaiseAsync(new Alert(key, (NotificationSeverity)(int)severity, title, body, time.GetUtcNow()), ct);
+    public async Task RaiseAsync(Severity severity, string key, string title, string body, CancellationToken ct) =>
+        await dispatcher.RaiseAsync(new Alert(key, severity, title, body, time.GetUtcNow()), ct);
 
     public async Task ResolveAsync(string key, string note, CancellationToken ct)
     {
@@ -35,7 +36,7 @@ public sealed class AlarmMetricSink(AlarmSet alarms, IAlertSink alerts, Controll
         {
             var key = $"alarm:{t.Alarm}";
             if (t.To == AlarmState.Alarm)
-                await alerts.RaiseAsync((AlertSeverity)(int)t.Severity, key, $"ALARM {t.Alarm}: {t.Reason}", t.Reason, ct);
+                await alerts.RaiseAsync(t.Severity, key, $"ALARM {t.Alarm}: {t.Reason}", t.Reason, ct);
             else if (t.From == AlarmState.Alarm)
                 await alerts.ResolveAsync(key, $"{t.Alarm} is {t.To}: {t.Reason}", ct);
         }

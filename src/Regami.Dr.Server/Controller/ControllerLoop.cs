@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Regami.Dr.Core.Alerting;
 using Regami.Dr.Core.Audit;
 using Regami.Dr.Core.Controller;
 using Regami.Dr.Core.Leases;
@@ -9,6 +10,8 @@ using Regami.Dr.Core.Providers;
 using Regami.Dr.Core.Runbooks;
 using Regami.Dr.Core.Runbooks.Journal;
 using Regami.Dr.Core.Topology;
+using Regami.Dr.Probes;
+using Regami.Dr.Store;
 
 namespace Regami.Dr.Server.Controller;
 
@@ -104,12 +107,11 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
         var databases = await Task.WhenAll(topology.Regions.Select(r => deps.Ports.Database.ObserveAsync(r, ct)));
 
         var primaryDb = databases.FirstOrDefault(d => d.Region == topology.Primary);
-        if (primaryDb is { Reachable: true, InRecovery: false, ReplicaLagBytes: { } bytes } && topology.Standby is { } standby)
+        if (primaryDb is not null && topology.Standby is { } standby && LagSample.FromPrimary(primaryDb, standby, deps.Time.GetUtcNow()) is { } sample)
         {
-            var seconds = bytes == 0 ? 0 : primaryDb.ReplicaLagSeconds;
-            await deps.Ports.Lag.RememberAsync(new LagSample(deps.Time.GetUtcNow(), primaryDb.Region, standby, bytes, seconds), ct);
-            metrics.LagBytes.Set(bytes);
-            if (seconds is { } s) metrics.LagSeconds.Set(s);
+            await deps.Ports.Lag.RememberAsync(sample, ct);
+            metrics.LagBytes.Set(sample.Bytes ?? 0);
+            if (sample.Seconds is { } s) metrics.LagSeconds.Set(s);
         }
         var lag = await deps.Ports.Lag.LastAsync(ct);
 
@@ -200,8 +202,8 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
     {
         var runbook = deps.Catalog.Choose(new RunbookAsk(FailoverRunbook.Kind, to, force), await deps.Ports.Topology.GetAsync(ct)).Runbook
             ?? throw new RunbookRequestException($"{to} is already the primary", @unsafe: false);
-        var engine = new RunbookEngine(deps.Journal, deps.Audit, deps.RunbookLease, deps.Time, actor);
-        await deps.Alerts.RaiseAsync(AlertSeverity.Sev1, $"failover:{from}->{to}", $"failing over from {from} to {to}", reason, ct);
+        var engine = new RunbookEngine(deps.Journal, deps.Audit, deps.RunbookLease, deps.Time, ProcessHostFacts.Current, actor);
+        await deps.Alerts.RaiseAsync(Severity.Sev1, $"failover:{from}->{to}", $"failing over from {from} to {to}", reason, ct);
         state.Update(s => s with { RunningFailover = $"{from} → {to}" });
         var sw = Stopwatch.StartNew();
         RunbookResult result;
@@ -225,7 +227,7 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
             ? $"failover from {from} to {to} succeeded in {sw.Elapsed.TotalSeconds:0.0} s (run {result.RunId})"
             : $"failover from {from} to {to} {result.Outcome.ToString().ToLowerInvariant()} at step {result.FailedStep}: {result.Detail} (run {result.RunId})";
         logger.LogWarning("{Outcome}", outcome);
-        await deps.Alerts.RaiseAsync(AlertSeverity.Sev1, $"failover-result:{result.RunId}", outcome, reason, ct);
+        await deps.Alerts.RaiseAsync(Severity.Sev1, $"failover-result:{result.RunId}", outcome, reason, ct);
         return result;
     }
 

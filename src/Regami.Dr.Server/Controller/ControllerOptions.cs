@@ -1,4 +1,6 @@
 using Regami.Dr.Core.Controller;
+using Regami.Dr.Core.Ports;
+using Regami.Dr.Store;
 
 namespace Regami.Dr.Server.Controller;
 
@@ -13,8 +15,15 @@ public sealed record ControllerOptions
     /// <summary>Where the API, dashboard and /metrics listen (loopback by default).</summary>
     public Uri ListenUrl { get; init; } = new("http://127.0.0.1:7480/");
     public TimeSpan LeaseTtl { get; init; } = TimeSpan.FromSeconds(10);
-    /// <summary>Who this controller is, for the lease and the audit trail.</summary>
-    public string Owner { get; init; } = $"controller@{Environment.MachineName} pid {Environment.ProcessId}";
+    /// <summary>Who this controller is, for the lease and the audit trail (see <see cref="OwnerFor"/>).</summary>
+    public string Owner { get; init; } = OwnerFor(ProcessHostFacts.Current);
+
+    /// <summary>
+    /// The one formatting of a controller's owner string: <c>controller@host pid N</c>, or
+    /// <c>name pid N</c> for a named controller. The pid makes two processes on one host two owners.
+    /// </summary>
+    public static string OwnerFor(IHostFacts host, string? name = null) =>
+        $"{name ?? $"controller@{host.MachineName}"} pid {host.ProcessId}";
     /// <summary>File holding the bearer token of the mutating API calls (created 0600 at first start).</summary>
     public required string TokenFile { get; init; }
 

@@ -1,5 +1,6 @@
 using Regami.Dr.Core.Controller;
 using Regami.Dr.Core.Providers;
+using Regami.Dr.Probes;
 
 namespace Regami.Dr.Server.Controller;
 
@@ -9,5 +10,9 @@ public sealed class ProbingHealthSource(IReadOnlyList<HealthTarget> targets, Htt
     public IReadOnlyList<HealthTarget> Targets => targets;
 
     public async Task<IReadOnlyList<ProbeResult>> ProbeAsync(CancellationToken ct) =>
-        await Task.WhenAll(targets.Select(t => prober.ProbeAsync(t, ct)));
+        await Task.WhenAll(targets.Select(async t =>
+        {
+            var r = await prober.ProbeAsync(t.Url, ct);
+            return new ProbeResult(t.Region, t.Vantage, r.Succeeded, r.Reason);
+        }));
 }

@@ -2,6 +2,7 @@ using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using MimeKit;
+using Regami.Dr.Core.Alerting;
 using Regami.Dr.Core.Notifications;
 
 namespace Regami.Dr.Server.Notifications;
@@ -90,7 +91,7 @@ public sealed class SmtpEmailChannel : INotificationChannel
         message.Subject = delivery.Subject;
         if (delivery.At != default)
             message.Date = delivery.At;
-        message.Priority = delivery.Severity == NotificationSeverity.Sev1 && !delivery.IsResolution ? MessagePriority.Urgent : MessagePriority.Normal;
+        message.Priority = delivery.Severity == Severity.Sev1 && !delivery.IsResolution ? MessagePriority.Urgent : MessagePriority.Normal;
         message.Headers.Add("Auto-Submitted", "auto-generated");
         message.Headers.Add("X-Regami-Alert-Id", delivery.AlertId);
         message.Body = new TextPart("plain") { Text = delivery.Text };

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using Regami.Dr.Core.Alerting;
 using Regami.Dr.Core.Notifications;
 using Regami.Dr.Core.Tests.Notifications;
 using Regami.Dr.Server.Notifications;
@@ -48,7 +49,7 @@ public sealed class NotificationDispatcherTests : IAsyncLifetime
     private NotificationDispatcher NewDispatcher(NotificationOptions? options = null) =>
         NotificationDispatcher.Create(options ?? Options(), _logger, _time, _http, _console);
 
-    private Alert Sev1() => new(Key, NotificationSeverity.Sev1, "Primary region eu-west-3 unhealthy",
+    private Alert Sev1() => new(Key, Severity.Sev1, "Primary region eu-west-3 unhealthy",
         "Health check failed 3/3 times; failing over to eu-central-1.", _time.GetUtcNow());
 
     private static string ChatText(string body) => JsonDocument.Parse(body).RootElement.GetProperty("text").GetString()!;
@@ -113,7 +114,7 @@ public sealed class NotificationDispatcherTests : IAsyncLifetime
         Assert.Equal("ops", warning.Values["ChannelName"]);
         Assert.Equal(AlertId.For(Key), warning.Values["AlertId"]);
         Assert.Equal(Key, warning.Values["AlertKey"]);
-        Assert.Equal(NotificationSeverity.Sev1, warning.Values["Severity"]);
+        Assert.Equal(Severity.Sev1, warning.Values["Severity"]);
         Assert.Equal("alert", warning.Values["Event"]);
         Assert.Equal("(all)", warning.Values["Contact"]);
         Assert.Contains("answered 500", (string)warning.Values["Error"]!);
@@ -184,7 +185,7 @@ public sealed class NotificationDispatcherTests : IAsyncLifetime
     {
         var dispatcher = NewDispatcher();
 
-        await dispatcher.RaiseAsync(new Alert("alarm:replica-lag-eu-central-1", NotificationSeverity.Sev2, "Replica lag above 300 s", "lag 412 s", Start));
+        await dispatcher.RaiseAsync(new Alert("alarm:replica-lag-eu-central-1", Severity.Sev2, "Replica lag above 300 s", "lag 412 s", Start));
 
         Assert.Single(_webhook.Bodies);
         Assert.Single(_smtp.Mails);

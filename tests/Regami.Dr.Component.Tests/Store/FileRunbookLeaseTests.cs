@@ -58,8 +58,8 @@ public class FileRunbookLeaseTests : IDisposable
         var lease = NewLease();
         var ready = Path.Combine(_dir.Path, "child-ready");
         // util-linux flock(1) takes the same flock(2) lock .NET takes; -o keeps it in the flock
-        // process itself. The child records itself as holder the way FileRunbookLease does.
-        var holderJson = "{\"RunId\":\"failover-child\",\"Pid\":'$$',\"AcquiredAt\":\"2026-11-24T21:30:00+00:00\"}";
+        // process itself. The child records itself as holder the way FileLease does.
+        var holderJson = "{\"Owner\":\"failover-child\",\"Pid\":'$$',\"AcquiredAt\":\"2026-11-24T21:30:00+00:00\"}";
         var child = Process.Start(new ProcessStartInfo("flock")
         {
             ArgumentList =

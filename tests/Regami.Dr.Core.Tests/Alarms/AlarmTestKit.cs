@@ -1,4 +1,5 @@
 using Regami.Dr.Core.Alarms;
+using Regami.Dr.Core.Alerting;
 
 namespace Regami.Dr.Core.Tests.Alarms;
 

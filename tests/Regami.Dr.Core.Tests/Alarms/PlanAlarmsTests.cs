@@ -1,4 +1,5 @@
 using Regami.Dr.Core.Alarms;
+using Regami.Dr.Core.Alerting;
 using static Regami.Dr.Core.Tests.Alarms.AlarmTestKit;
 
 namespace Regami.Dr.Core.Tests.Alarms;

@@ -1,5 +1,6 @@
 using Regami.Dr.Core.Runbooks;
 using Microsoft.Extensions.Time.Testing;
+using Regami.Dr.Core.Alerting;
 using Regami.Dr.Core.Controller;
 using Regami.Dr.Core.Ports;
 using Regami.Dr.Core.Topology;
@@ -81,7 +82,7 @@ public sealed class FailoverDecisionTests
         for (var i = 0; i < 3; i++) Probe(health, "eu-west-3", ok: false);
         var d = FailoverDecision.Decide(Observe(health, lag: FreshLag(bytes: 5_000_000, seconds: 420)), Policy);
         var alert = Assert.IsType<ControllerAction.Alert>(d.Action);
-        Assert.Equal(AlertSeverity.Sev1, alert.Severity);
+        Assert.Equal(Severity.Sev1, alert.Severity);
         Assert.Contains("RPO guard", alert.Title);
         Assert.Contains("--force", alert.Title);
         Assert.Contains(d.Guards, g => g.Guard == "rpo" && !g.Passed && g.Reason.Contains("420"));
@@ -125,7 +126,7 @@ public sealed class FailoverDecisionTests
         Probe(health, "eu-west-3", ok: true);
         var d = FailoverDecision.Decide(Observe(health, standbyUp: false), Policy);
         var alert = Assert.IsType<ControllerAction.Alert>(d.Action);
-        Assert.Equal(AlertSeverity.Sev2, alert.Severity);
+        Assert.Equal(Severity.Sev2, alert.Severity);
         Assert.Equal(FailoverDecision.StandbyDownKey, alert.Key);
     }
 
@@ -135,7 +136,7 @@ public sealed class FailoverDecisionTests
         var health = Health();
         for (var i = 0; i < 3; i++) Probe(health, "eu-west-3", ok: false);
         var d = FailoverDecision.Decide(Observe(health, standbyUp: false), Policy);
-        Assert.Equal(AlertSeverity.Sev1, Assert.IsType<ControllerAction.Alert>(d.Action).Severity);
+        Assert.Equal(Severity.Sev1, Assert.IsType<ControllerAction.Alert>(d.Action).Severity);
         Assert.False(d.IsFailover);
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Regami.Dr.Core.Alerting;
 using Regami.Dr.Core.Notifications;
 using Regami.Dr.Server.Notifications;
 
@@ -12,7 +13,7 @@ public class ChannelTests : IDisposable
     private static Delivery Sample(ChannelKind channel = ChannelKind.File, string text = "Health check failed 3/3 times.\nFailing over to eu-central-1.") =>
         new("alarm:primary-unhealthy-eu-west-3", channel, null, "[SEV1] Primary region eu-west-3 unhealthy", text, IsRepeat: false, IsResolution: false)
         {
-            Severity = NotificationSeverity.Sev1,
+            Severity = Severity.Sev1,
             At = At,
         };
 

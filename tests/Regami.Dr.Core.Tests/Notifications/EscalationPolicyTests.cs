@@ -1,3 +1,4 @@
+using Regami.Dr.Core.Alerting;
 using Regami.Dr.Core.Notifications;
 
 namespace Regami.Dr.Core.Tests.Notifications;
@@ -18,7 +19,7 @@ public class EscalationPolicyTests
         Assert.Equal([ChannelKind.Console, ChannelKind.File], plan.Sev3.Channels);
         Assert.Equal(TimeSpan.FromMinutes(5), plan.RepeatInterval);
         Assert.Equal(TimeSpan.FromSeconds(30), EscalationPolicy.Lab.RepeatInterval);
-        Assert.Same(plan.Sev2, plan.RouteFor(NotificationSeverity.Sev2));
+        Assert.Same(plan.Sev2, plan.RouteFor(Severity.Sev2));
     }
 
     [Fact]

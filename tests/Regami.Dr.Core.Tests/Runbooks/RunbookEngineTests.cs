@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using Regami.Dr.Core.Runbooks;
 using Regami.Dr.Core.Runbooks.Journal;
+using Regami.Dr.Store;
 
 namespace Regami.Dr.Core.Tests.Runbooks;
 
@@ -10,7 +11,7 @@ public sealed class RunbookEngineTests
     private readonly InMemoryAudit audit = new();
     private readonly InMemoryLease lease = new();
     private readonly FakeTimeProvider time = new(new DateTimeOffset(2026, 11, 24, 21, 30, 0, TimeSpan.Zero));
-    private RunbookEngine Engine() => new(journal, audit, lease, time, "tester@host");
+    private RunbookEngine Engine() => new(journal, audit, lease, time, ProcessHostFacts.Current, "tester@host");
 
     private static RunbookStep Step(string name, Func<Task<string>> execute, Func<Task<string?>>? alreadyDone = null, StepOptions? options = null) => new()
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Npgsql;
+using Regami.Dr.Core.Ports;
 using Regami.Dr.Lab.Postgres;
 using Regami.Dr.Lab.Processes;
 using Xunit.Abstractions;

@@ -39,7 +39,7 @@ public static class LabProvider
             Name = "lab",
             Configuration = o.Config,
             Ports = ports,
-            Health = new ProbingHealthSource(targets, new HttpHealthProber(new HttpClient(), probeTimeout)),
+            Health = new ProbingHealthSource(targets, new Regami.Dr.Probes.HttpHealthProber(probeTimeout, time)),
             Status = new LabStatusReader(env),
             ControllerUrl = new Uri(env.ControllerUrl),
         };

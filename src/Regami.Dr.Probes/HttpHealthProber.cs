@@ -1,33 +1,34 @@
 using System.Net.Sockets;
 
-namespace Regami.Dr.Lab.Dns;
+namespace Regami.Dr.Probes;
 
 /// <summary>One probe's outcome: passed or not, and what was seen, in words.</summary>
 public sealed record HealthProbeResult(bool Succeeded, string Reason, TimeSpan Duration);
 
 /// <summary>
-/// Probes one endpoint the way a Route 53 HTTP health check does: a GET on a new connection, passed
-/// when the status code is 2xx or 3xx (redirects are not followed) within the timeout.
+/// Probes an endpoint the way a Route 53 HTTP health check does: a GET on a new connection, passed
+/// when the status code is 2xx or 3xx (redirects are not followed) within the timeout. The one
+/// prober of the product: the lab's DNS server and the controller both probe with it.
 /// </summary>
-public sealed class HttpHealthProber
+public sealed class HttpHealthProber : IDisposable
 {
     private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _timeProvider;
 
-    /// <param name="http">A client whose handler does not follow redirects and uses no proxy (see <see cref="CreateHttpClient"/>).</param>
-    public HttpHealthProber(string healthCheckId, Uri target, HttpClient http, TimeSpan timeout, TimeProvider timeProvider)
+    /// <param name="timeout">How long one probe may take, connect included.</param>
+    /// <param name="http">A client whose handler does not follow redirects and uses no proxy (see
+    /// <see cref="CreateHttpClient"/>); when null the prober creates such a client and disposes it.</param>
+    public HttpHealthProber(TimeSpan timeout, TimeProvider timeProvider, HttpClient? http = null)
     {
-        HealthCheckId = healthCheckId;
-        Target = target;
-        _http = http;
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _ownsHttp = http is null;
+        _http = http ?? CreateHttpClient();
         _timeout = timeout;
         _timeProvider = timeProvider;
     }
-
-    public string HealthCheckId { get; }
-
-    public Uri Target { get; }
 
     /// <summary>A client fit for health checks: no redirects, no proxy (a lab on loopback must not go through
     /// <c>http_proxy</c>), no connection reuse, no overall timeout (each probe has its own).</summary>
@@ -42,16 +43,17 @@ public sealed class HttpHealthProber
             Timeout = Timeout.InfiniteTimeSpan,
         };
 
-    /// <summary>Runs one probe. Never throws for endpoint trouble (that is a failed probe); throws only when
-    /// <paramref name="cancellationToken"/> is cancelled.</summary>
-    public async Task<HealthProbeResult> ProbeAsync(CancellationToken cancellationToken)
+    /// <summary>Runs one probe of <paramref name="target"/>. Never throws for endpoint trouble (that is a
+    /// failed probe); throws only when <paramref name="cancellationToken"/> is cancelled.</summary>
+    public async Task<HealthProbeResult> ProbeAsync(Uri target, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(target);
         var started = _timeProvider.GetTimestamp();
         using var timeout = new CancellationTokenSource(_timeout, _timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, Target);
+            using var request = new HttpRequestMessage(HttpMethod.Get, target);
             // Route 53 checks open a connection per check: a reused keep-alive connection would hide a
             // listener that no longer accepts new ones.
             request.Headers.ConnectionClose = true;
@@ -70,7 +72,7 @@ public sealed class HttpHealthProber
         }
         catch (HttpRequestException e) when (!cancellationToken.IsCancellationRequested)
         {
-            return new HealthProbeResult(false, Describe(e), _timeProvider.GetElapsedTime(started));
+            return new HealthProbeResult(false, Describe(target, e), _timeProvider.GetElapsedTime(started));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -78,9 +80,14 @@ public sealed class HttpHealthProber
         }
     }
 
-    private string Describe(HttpRequestException e)
+    public void Dispose()
     {
-        var endpoint = $"{Target.Host}:{Target.Port}";
+        if (_ownsHttp) _http.Dispose();
+    }
+
+    private static string Describe(Uri target, HttpRequestException e)
+    {
+        var endpoint = $"{target.Host}:{target.Port}";
         if (e.InnerException is SocketException s)
             return s.SocketErrorCode switch
             {
