@@ -13,6 +13,24 @@ public static class FailoverRunbook
 {
     public const string Kind = "failover";
 
+    /// <summary>
+    /// The journaled names of this runbook's steps. Code outside the runbook (the drill's phase
+    /// marks, tests) reads a run's journal by these names, so they are constants, never retyped.
+    /// </summary>
+    public static class StepNames
+    {
+        public const string CheckTarget = "check-target";
+        public const string RpoGuard = "rpo-guard";
+        public const string FenceTraffic = "fence-traffic";
+        public const string FenceCompute = "fence-compute";
+        public const string FenceDatabase = "fence-database";
+        public const string PromoteStandby = "promote-standby";
+        public const string ScaleCompute = "scale-compute";
+        public const string AssertSingleWriter = "assert-single-writer";
+        public const string RouteTraffic = "route-traffic";
+        public const string VerifyPublicWrite = "verify-public-write";
+    }
+
     public static Runbook Build(string from, string to, bool force, DrPorts ports, FailoverPolicy policy)
     {
         var p = new Dictionary<string, string> { ["from"] = from, ["to"] = to, ["force"] = force ? "true" : "false" };
@@ -30,7 +48,7 @@ public static class FailoverRunbook
 
     internal static RunbookStep CheckTarget(string to, DrPorts ports) => new()
     {
-        Name = "check-target",
+        Name = StepNames.CheckTarget,
         Description = $"check that {to}'s database is reachable and is a replica (or already promoted)",
         Region = to,
         Options = new StepOptions(TimeSpan.FromSeconds(15)),
@@ -44,7 +62,7 @@ public static class FailoverRunbook
 
     internal static RunbookStep RpoGuard(string from, string to, bool force, DrPorts ports, FailoverPolicy policy) => new()
     {
-        Name = "rpo-guard",
+        Name = StepNames.RpoGuard,
         Description = $"last known replica lag of {to} ≤ {policy.MaxLagOnFailover.TotalSeconds:0} s and ≤ {policy.MaxLagBytesOnFailover / 1024 / 1024} MiB (the RPO guard)",
         Region = to,
         Options = new StepOptions(TimeSpan.FromSeconds(15)),
@@ -77,7 +95,7 @@ public static class FailoverRunbook
     {
         yield return new RunbookStep
         {
-            Name = "fence-traffic",
+            Name = StepNames.FenceTraffic,
             Description = $"routing control off for {from}: the public name stops sending clients there",
             Region = from,
             Options = new StepOptions(TimeSpan.FromSeconds(10), 2, TimeSpan.FromMilliseconds(500)),
@@ -90,7 +108,7 @@ public static class FailoverRunbook
         };
         yield return new RunbookStep
         {
-            Name = "fence-compute",
+            Name = StepNames.FenceCompute,
             Description = $"scale {from}'s compute to 0",
             Region = from,
             Options = new StepOptions(TimeSpan.FromSeconds(30), 1),
@@ -99,7 +117,7 @@ public static class FailoverRunbook
         };
         yield return new RunbookStep
         {
-            Name = "fence-database",
+            Name = StepNames.FenceDatabase,
             Description = $"make {from}'s database accept no writes (stop it; kill it if it will not stop)",
             Region = from,
             Options = new StepOptions(TimeSpan.FromSeconds(45), 1),
@@ -119,7 +137,7 @@ public static class FailoverRunbook
 
     internal static RunbookStep Promote(string to, DrPorts ports, FailoverPolicy policy) => new()
     {
-        Name = "promote-standby",
+        Name = StepNames.PromoteStandby,
         Description = $"promote {to}'s database (pg_promote) and wait until it accepts writes",
         Region = to,
         Options = new StepOptions(policy.PromoteTimeout),
@@ -136,7 +154,7 @@ public static class FailoverRunbook
 
     internal static RunbookStep ScaleUp(string to, DrPorts ports, FailoverPolicy policy) => new()
     {
-        Name = "scale-compute",
+        Name = StepNames.ScaleCompute,
         Description = $"scale {to}'s compute to {ports.Compute.ActiveInstances} and wait until its load balancer is healthy",
         Region = to,
         Options = new StepOptions(policy.ComputeTimeout),
@@ -153,7 +171,7 @@ public static class FailoverRunbook
     /// <summary>Route 53 ARC's safety rule in spirit: exactly one database accepts writes, and it is where traffic goes.</summary>
     internal static RunbookStep AssertSingleWriter(string to, DrPorts ports) => new()
     {
-        Name = "assert-single-writer",
+        Name = StepNames.AssertSingleWriter,
         Description = $"safety rule: exactly one region's database accepts writes, and it is {to}",
         Options = new StepOptions(TimeSpan.FromSeconds(15)),
         Execute = async (ctx, ct) =>
@@ -168,7 +186,7 @@ public static class FailoverRunbook
 
     internal static RunbookStep RouteTraffic(string to, DrPorts ports) => new()
     {
-        Name = "route-traffic",
+        Name = StepNames.RouteTraffic,
         Description = $"routing control on for {to}",
         Region = to,
         Options = new StepOptions(TimeSpan.FromSeconds(10), 2, TimeSpan.FromMilliseconds(500)),
@@ -182,7 +200,7 @@ public static class FailoverRunbook
 
     internal static RunbookStep VerifyPublicWrite(string to, DrPorts ports) => new()
     {
-        Name = "verify-public-write",
+        Name = StepNames.VerifyPublicWrite,
         Description = $"wait until the public name resolves to {to}, then write a record through it",
         Region = to,
         Options = new StepOptions(ports.Traffic.WorstCaseSwitchTime + TimeSpan.FromSeconds(20)),
