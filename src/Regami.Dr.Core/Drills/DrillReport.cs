@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json.Serialization;
 
 namespace Regami.Dr.Core.Drills;
@@ -26,24 +25,14 @@ public sealed record DrillTimelineEvent(DateTimeOffset At, string Event);
 /// <summary>Where the reports were written.</summary>
 public sealed record DrillReportPaths(string? Json, string? Markdown, string? Html);
 
-/// <summary>What the drill ran on, for the auditor.</summary>
+/// <summary>What the drill ran on, for the auditor (from <see cref="IDrillHostFacts"/>).</summary>
 public sealed record DrillEnvironment(
     string RegamiDrVersion,
     string? PostgresVersion,
     string DotnetVersion,
     string Machine,
     string Os,
-    int ProcessorCount)
-{
-    /// <summary>This process's runtime, OS and machine, with the versions the caller knows.</summary>
-    public static DrillEnvironment Current(string regamiDrVersion, string? postgresVersion) => new(
-        regamiDrVersion,
-        postgresVersion,
-        RuntimeInformation.FrameworkDescription,
-        Environment.MachineName,
-        RuntimeInformation.OSDescription,
-        Environment.ProcessorCount);
-}
+    int ProcessorCount);
 
 /// <summary>Writes per <see cref="BucketMilliseconds"/> by send time, from <see cref="From"/>: the data of the report's chart.</summary>
 public sealed record DrillWriteChart(
