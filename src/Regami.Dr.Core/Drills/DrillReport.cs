@@ -122,7 +122,7 @@ public sealed record DrillObservations
     public required string Scenario { get; init; }
     public DrillTargets Targets { get; init; } = DrillTargets.Plan;
     public required DrillMarks Marks { get; init; }
-    /// <summary>Every write of the workload (<c>PublicNameWorkload.Attempts()</c>).</summary>
+    /// <summary>Every write of the workload (<see cref="IDrillWorkload.Attempts"/>).</summary>
     public required IReadOnlyList<WriteAttempt> Attempts { get; init; }
     /// <summary>Seqs present on the new primary after recovery, restricted to the workload's seq range.</summary>
     public required IReadOnlySet<long> PresentSeqs { get; init; }
