@@ -29,7 +29,7 @@ public sealed class GlobalOptions
     };
 
     public string StateRoot(ParseResult parse) =>
-        StateDirectory.Resolve(parse.GetValue(StateDir), System.Environment.GetEnvironmentVariable, Regami.Dr.Store.HostFacts.IsRoot);
+        StateDirectory.Resolve(parse.GetValue(StateDir), System.Environment.GetEnvironmentVariable, ProcessHostFacts.IsRoot);
 
     public LoadedConfiguration Configuration(ParseResult parse) =>
         ProviderFactory.Load(parse.GetValue(Config), StateRoot(parse), warning => Console.Error.WriteLine($"regami-dr: {warning}"));
@@ -56,6 +56,10 @@ public sealed class CliSession(LoadedConfiguration configuration, ProviderBundle
 
     /// <summary>The runbooks with the configured policy (the RPO guard of regami-dr.yaml, never built-in defaults).</summary>
     public RunbookCatalog Catalog => new(Bundle.Ports, Configuration.Config.FailoverPolicy);
+
+    /// <summary>The drill's ports over this environment and this state store.</summary>
+    public Core.Drills.DrillPorts DrillPorts() =>
+        (Bundle.Drills ?? throw new CliException($"the {Bundle.Name} provider cannot run drills yet", ExitCodes.Usage))(Store.Journal, Store.Audit, Store.Lease);
 
     /// <summary>Who acts, for the audit trail.</summary>
     public static string Actor => $"{System.Environment.UserName}@{System.Environment.MachineName}";

@@ -1,42 +1,12 @@
+using Regami.Dr.Core.Drills;
 using Regami.Dr.Core.Topology;
 using Regami.Dr.Lab.Processes;
 using Regami.Dr.Lab.State;
 
 namespace Regami.Dr.Lab;
 
-/// <summary>The faults a drill or a test can inject into the lab.</summary>
-public enum FaultKind
-{
-    KillDb,
-    HangDb,
-    KillApp,
-    RegionOutage,
-    PauseReplication,
-    ResumeReplication,
-    Heal,
-}
-
-public static class FaultKinds
-{
-    public static readonly IReadOnlyDictionary<string, FaultKind> ByName = new Dictionary<string, FaultKind>
-    {
-        ["kill-db"] = FaultKind.KillDb,
-        ["hang-db"] = FaultKind.HangDb,
-        ["kill-app"] = FaultKind.KillApp,
-        ["region-outage"] = FaultKind.RegionOutage,
-        ["pause-replication"] = FaultKind.PauseReplication,
-        ["resume-replication"] = FaultKind.ResumeReplication,
-        ["heal"] = FaultKind.Heal,
-    };
-
-    public static string Name(FaultKind kind) => ByName.First(kv => kv.Value == kind).Key;
-}
-
-/// <summary>What an injected fault did, for the caller and the lab's fault log.</summary>
-public sealed record FaultResult(FaultKind Kind, string Region, DateTimeOffset At, IReadOnlyList<string> Actions);
-
 /// <summary>Injects faults with real signals and real SQL, and records them in the lab state.</summary>
-public sealed class LabFaults(LabEnvironment env)
+public sealed class LabFaults(LabEnvironment env) : IFaultInjector
 {
     public async Task<FaultResult> InjectAsync(FaultKind kind, string? region, CancellationToken ct)
     {

@@ -1,3 +1,4 @@
+using Regami.Dr.Core.Drills;
 using Regami.Dr.Core.Status;
 using Regami.Dr.Core.Topology;
 using Regami.Dr.Lab.Postgres;
@@ -10,7 +11,7 @@ namespace Regami.Dr.Lab;
 /// Observes the whole lab — databases, instances, load balancers, DNS — in parallel and maps it
 /// to the status contract. Reads only; never changes anything.
 /// </summary>
-public sealed class LabStatusReader(LabEnvironment env) : Core.Providers.IStatusSource
+public sealed class LabStatusReader(LabEnvironment env) : IStatusReader
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1.5);
 

@@ -17,4 +17,7 @@ public sealed class ProcessHostFacts : IHostFacts
     public string MachineName => Environment.MachineName;
 
     public string UserName => Environment.UserName;
+
+    /// <summary>Whether this process runs as root (the state directory defaults differ).</summary>
+    public static bool IsRoot => Environment.IsPrivilegedProcess;
 }

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Regami.Dr.Core.Controller;
+using Regami.Dr.Core.Runbooks;
 using Regami.Dr.Integration.Tests.Infrastructure;
 using static Regami.Dr.Integration.Tests.ControllerApi;
 
@@ -24,11 +26,11 @@ public sealed class ControllerTests
         await Eventually.HoldsAsync(lab.ResolveAsync, a => a == lab.StandbyAddress, TimeSpan.FromSeconds(20), "DNS to answer the new primary");
 
         var audit = (await lab.RunAsync("audit", "list", "--output", "json")).Json.EnumerateArray().ToList();
-        var decision = audit.First(e => e.GetProperty("entry").GetProperty("action").GetString() == "controller.decision"
-                                        && e.GetProperty("entry").GetProperty("outcome").GetString() == "failover");
+        var decision = audit.First(e => e.GetProperty("entry").GetProperty("action").GetString() == ControllerAuditActions.Decision
+                                        && e.GetProperty("entry").GetProperty("outcome").GetString() == ControllerAuditActions.FailoverOutcome);
         Assert.Contains("failing over to eu-central-1", decision.GetProperty("entry").GetProperty("details").GetString());
         Assert.Contains(audit, e => e.GetProperty("entry").GetProperty("actor").GetString() == "controller"
-                                    && e.GetProperty("entry").GetProperty("action").GetString() == "step.promote-standby");
+                                    && e.GetProperty("entry").GetProperty("action").GetString() == RunbookAuditActions.Step(FailoverRunbook.StepNames.PromoteStandby));
 
         using var http = new HttpClient();
         var metrics = await http.GetStringAsync(controllerUrl + "metrics");

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Npgsql;
+using Regami.Dr.Core.Runbooks;
 using Regami.Dr.Integration.Tests.Infrastructure;
 
 namespace Regami.Dr.Integration.Tests;
@@ -38,7 +39,7 @@ public sealed class RunbookTests
 
         var failback = await lab.RunAsync("failback", "--yes", "--output", "json");
         Assert.True(failback.ExitCode == 0, failback.ToString());
-        var rebuild = failback.Json.GetProperty("steps").EnumerateArray().First(s => s.GetProperty("name").GetString() == "rebuild-as-standby");
+        var rebuild = failback.Json.GetProperty("steps").EnumerateArray().First(s => s.GetProperty("name").GetString() == FailbackRunbook.StepNames.RebuildAsStandby);
         Assert.StartsWith("rewind", rebuild.GetProperty("detail").GetString());
 
         var after = await lab.StatusAsync();
@@ -52,8 +53,8 @@ public sealed class RunbookTests
         Assert.True(verify.ExitCode == 0, verify.ToString());
         var audit = await lab.RunAsync("audit", "list", "--output", "json");
         var actions = audit.Json.EnumerateArray().Select(e => e.GetProperty("entry").GetProperty("action").GetString()).ToList();
-        Assert.Contains("step.fence-database", actions);
-        Assert.Contains("step.promote-standby", actions);
+        Assert.Contains(RunbookAuditActions.Step(FailoverRunbook.StepNames.FenceDatabase), actions);
+        Assert.Contains(RunbookAuditActions.Step(FailoverRunbook.StepNames.PromoteStandby), actions);
     }
 
     [Fact]
@@ -77,7 +78,7 @@ public sealed class RunbookTests
         Assert.Equal(0, (await lab.RunAsync("lab", "fault", "heal")).ExitCode);
         var failback = await lab.RunAsync(["failback", "--yes", "--output", "json"], TimeSpan.FromMinutes(3));
         Assert.True(failback.ExitCode == 0, failback.ToString());
-        var rebuild = failback.Json.GetProperty("steps").EnumerateArray().First(s => s.GetProperty("name").GetString() == "rebuild-as-standby");
+        var rebuild = failback.Json.GetProperty("steps").EnumerateArray().First(s => s.GetProperty("name").GetString() == FailbackRunbook.StepNames.RebuildAsStandby);
         Assert.Contains("servers diverged", rebuild.GetProperty("detail").GetString());
         Assert.Equal("eu-west-3", (await lab.StatusAsync()).GetProperty("primaryRegion").GetString());
     }

@@ -1,9 +1,8 @@
-using Regami.Dr.Cli.Providers.Lab;
 using System.CommandLine;
 using System.Text.Json;
-using Regami.Dr.Cli.Drills;
+using Regami.Dr.Cli.Runbooks;
 using Regami.Dr.Core.Drills;
-using Regami.Dr.Lab.State;
+using Regami.Dr.Lab.Drills;
 using Spectre.Console;
 
 namespace Regami.Dr.Cli.Commands;
@@ -15,8 +14,9 @@ public static class DrillCommand
     {
         var scenario = new Option<string>("--scenario") { Description = "Which disaster to rehearse", DefaultValueFactory = _ => "region-outage" };
         scenario.AcceptOnlyFromAmong([.. DrillScenario.All.Select(s => s.Name)]);
-        var rto = new Option<string>("--rto") { Description = "RTO target (e.g. 15m, 900s, PT15M); default the plan's 15 min", DefaultValueFactory = _ => "15m" };
-        var rpo = new Option<string>("--rpo") { Description = "RPO target (e.g. 5m); default the plan's 5 min", DefaultValueFactory = _ => "5m" };
+        // No default value here: each scenario has its targets (the plan's 15 min / 5 min; zero loss for a planned switchover).
+        var rto = new Option<string?>("--rto") { Description = "RTO target (e.g. 15m, 900s, PT15M); default the scenario's, the plan's 15 min" };
+        var rpo = new Option<string?>("--rpo") { Description = "RPO target (e.g. 5m); default the scenario's, the plan's 5 min (0 for planned-switchover)" };
         var rate = new Option<double>("--rate") { Description = "Workload writes per second through the public name", DefaultValueFactory = _ => 50 };
         var reportDir = new Option<string?>("--report-dir") { Description = "Where the JSON, Markdown and HTML reports go (default: <state dir>/drills)" };
         var keepLab = new Option<bool>("--keep-lab") { Description = "Leave a lab the drill brought up running afterwards" };
@@ -26,16 +26,18 @@ public static class DrillCommand
         };
         drill.SetAction(async (parse, ct) =>
         {
-            if (!DurationText.TryParse(parse.GetValue(rto)!, out var rtoTarget))
-                throw new LabException($"--rto '{parse.GetValue(rto)}' is not a duration (examples: 900, 90s, 15m, PT15M)") { ExitCode = ExitCodes.Usage };
-            if (!DurationText.TryParse(parse.GetValue(rpo)!, out var rpoTarget))
-                throw new LabException($"--rpo '{parse.GetValue(rpo)}' is not a duration (examples: 0, 30s, 5m)") { ExitCode = ExitCodes.Usage };
+            if (!TryParseTarget(parse.GetValue(rto), out var rtoTarget))
+                throw new CliException($"--rto '{parse.GetValue(rto)}' is not a duration (examples: 900, 90s, 15m, PT15M)", ExitCodes.Usage);
+            if (!TryParseTarget(parse.GetValue(rpo), out var rpoTarget))
+                throw new CliException($"--rpo '{parse.GetValue(rpo)}' is not a duration (examples: 0, 30s, 5m)", ExitCodes.Usage);
             if (parse.GetValue(rate) is <= 0 or > 2000)
-                throw new LabException("--rate must be between 0 and 2000 writes per second") { ExitCode = ExitCodes.Usage };
+                throw new CliException("--rate must be between 0 and 2000 writes per second", ExitCodes.Usage);
             var json = parse.GetValue(g.Output) == OutputFormat.Json;
-            var env = LabProvider.Environment(g, parse);
-            var request = new DrillRequest(DrillScenario.Find(parse.GetValue(scenario)!)!, DrillTargets.From(rtoTarget, rpoTarget),
-                parse.GetValue(rate), parse.GetValue(reportDir), parse.GetValue(keepLab), json);
+            using var session = g.Session(parse);
+            var chosen = DrillScenario.Find(parse.GetValue(scenario)!)!;
+            var request = new DrillRequest(chosen, chosen.TargetsWith(rtoTarget, rpoTarget),
+                parse.GetValue(rate), parse.GetValue(reportDir), parse.GetValue(keepLab), RunbookInvoker.Actor);
+            var ports = session.DrillPorts();
             DrillReport report;
             try
             {
@@ -45,7 +47,7 @@ public static class DrillCommand
                     // refused / unknown) stays on one live status line.
                     var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
                     report = await console.Status().Spinner(Spinner.Known.Dots).StartAsync("starting the drill", async live =>
-                        await new DrillRunner(env, LabProvider.Bundle(env, TimeProvider.System), line =>
+                        await new DrillConductor(ports, session.Time, line =>
                         {
                             if (line.Contains("waiting for", StringComparison.Ordinal)) live.Status(Markup.Escape(line.Trim()));
                             else
@@ -55,7 +57,7 @@ public static class DrillCommand
                             }
                         }).RunAsync(request, ct));
                 }
-                else report = await new DrillRunner(env, LabProvider.Bundle(env, TimeProvider.System), line => Console.Error.WriteLine(line)).RunAsync(request, ct);
+                else report = await new DrillConductor(ports, session.Time, line => Console.Error.WriteLine(line)).RunAsync(request, ct);
             }
             catch (DrillRefusedException e)
             {
@@ -76,9 +78,7 @@ public static class DrillCommand
         var history = new Command("history", "Past drills: date, scenario, RTO, RPO, passed.");
         history.SetAction((parse, ct) =>
         {
-            var env = LabProvider.Environment(g, parse);
-            var file = Path.Combine(env.Paths.Root, "drill-history.jsonl");
-            var lines = File.Exists(file) ? File.ReadAllLines(file).Where(l => l.Length > 0).ToList() : [];
+            var lines = new DrillReportFiles(g.StateRoot(parse)).HistoryLines();
             if (parse.GetValue(g.Output) == OutputFormat.Json)
             {
                 Console.WriteLine("[" + string.Join(",\n", lines) + "]");
@@ -95,6 +95,16 @@ public static class DrillCommand
         });
         drill.Subcommands.Add(history);
         return drill;
+    }
+
+    /// <summary>An absent target keeps the scenario's; a present one must be a duration.</summary>
+    private static bool TryParseTarget(string? text, out TimeSpan? target)
+    {
+        target = null;
+        if (text is null) return true;
+        if (!DurationText.TryParse(text, out var value)) return false;
+        target = value;
+        return true;
     }
 
     private static void PrintSummary(DrillReport r)

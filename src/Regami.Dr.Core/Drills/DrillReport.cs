@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json.Serialization;
 using Regami.Dr.Core.Ports;
 
@@ -27,24 +26,14 @@ public sealed record DrillTimelineEvent(DateTimeOffset At, string Event);
 /// <summary>Where the reports were written.</summary>
 public sealed record DrillReportPaths(string? Json, string? Markdown, string? Html);
 
-/// <summary>What the drill ran on, for the auditor.</summary>
+/// <summary>What the drill ran on, for the auditor (from <see cref="IDrillHostFacts"/>).</summary>
 public sealed record DrillEnvironment(
     string RegamiDrVersion,
     string? PostgresVersion,
     string DotnetVersion,
     string Machine,
     string Os,
-    int ProcessorCount)
-{
-    /// <summary>This process's runtime, OS and machine (from <paramref name="host"/>: Core reads no host facts itself), with the versions the caller knows.</summary>
-    public static DrillEnvironment Current(IHostFacts host, string regamiDrVersion, string? postgresVersion) => new(
-        regamiDrVersion,
-        postgresVersion,
-        RuntimeInformation.FrameworkDescription,
-        host.MachineName,
-        RuntimeInformation.OSDescription,
-        Environment.ProcessorCount);
-}
+    int ProcessorCount);
 
 /// <summary>Writes per <see cref="BucketMilliseconds"/> by send time, from <see cref="From"/>: the data of the report's chart.</summary>
 public sealed record DrillWriteChart(
@@ -134,7 +123,7 @@ public sealed record DrillObservations
     public required string Scenario { get; init; }
     public DrillTargets Targets { get; init; } = DrillTargets.Plan;
     public required DrillMarks Marks { get; init; }
-    /// <summary>Every write of the workload (<c>PublicNameWorkload.Attempts()</c>).</summary>
+    /// <summary>Every write of the workload (<see cref="IDrillWorkload.Attempts"/>).</summary>
     public required IReadOnlyList<WriteAttempt> Attempts { get; init; }
     /// <summary>Seqs present on the new primary after recovery, restricted to the workload's seq range.</summary>
     public required IReadOnlySet<long> PresentSeqs { get; init; }

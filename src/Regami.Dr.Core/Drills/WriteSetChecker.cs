@@ -90,3 +90,46 @@ public static class WriteSetChecker
         _ => 0,
     };
 }
+
+/// <summary>
+/// The set check run the other way, from a fenced old primary's rows: what it holds and the new
+/// primary lacks must be exactly the acknowledged writes measured as lost plus writes it committed
+/// but never acknowledged. Seq lists are ascending.
+/// </summary>
+/// <param name="OnlyOnOldPrimary">Rows on the old primary and not on the new one.</param>
+/// <param name="LostConfirmed">Lost writes the old primary holds: the loss is real and measured right.</param>
+/// <param name="LostNotOnOldPrimary">Writes measured as lost that the old primary lacks too: acknowledged but never
+/// committed where it was acknowledged — must be empty.</param>
+/// <param name="CommittedUnacknowledged">Writes the workload saw fail (refused or unknown) that the old primary did commit.</param>
+/// <param name="Unexplained">Rows only on the old primary that are neither lost nor a failed attempt (never attempted by
+/// this workload) — must be empty.</param>
+public sealed record OldPrimaryReconciliation(
+    IReadOnlyList<long> OnlyOnOldPrimary,
+    IReadOnlyList<long> LostConfirmed,
+    IReadOnlyList<long> LostNotOnOldPrimary,
+    IReadOnlyList<long> CommittedUnacknowledged,
+    IReadOnlyList<long> Unexplained)
+{
+    /// <summary>Old − new = lost + committed-but-unacknowledged, with every lost write on the old primary.</summary>
+    public bool Balances => LostNotOnOldPrimary.Count == 0 && Unexplained.Count == 0;
+
+    /// <summary>
+    /// Compares <paramref name="oldPrimaryRows"/> (restricted to the workload's seq range) with the classification made
+    /// against the new primary: the new primary's rows are the classification's ok, recovered and unexpected seqs.
+    /// </summary>
+    public static OldPrimaryReconciliation From(WriteClassification writes, IReadOnlySet<long> oldPrimaryRows)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        ArgumentNullException.ThrowIfNull(oldPrimaryRows);
+        var onNewPrimary = writes.Ok.Concat(writes.Recovered).Concat(writes.Unexpected).ToHashSet();
+        var lost = writes.Lost.ToHashSet();
+        var failed = writes.Failed.ToHashSet();
+        var onlyOnOld = oldPrimaryRows.Where(s => !onNewPrimary.Contains(s)).Order().ToList();
+        return new OldPrimaryReconciliation(
+            onlyOnOld,
+            writes.Lost.Where(oldPrimaryRows.Contains).ToList(),
+            writes.Lost.Where(s => !oldPrimaryRows.Contains(s)).ToList(),
+            onlyOnOld.Where(failed.Contains).ToList(),
+            onlyOnOld.Where(s => !lost.Contains(s) && !failed.Contains(s)).ToList());
+    }
+}

@@ -1,7 +1,9 @@
 using Regami.Dr.Core.Configuration;
 using Regami.Dr.Core.Controller;
 using Regami.Dr.Core.Runbooks;
-using Regami.Dr.Core.Status;
+using Regami.Dr.Core.Audit;
+using Regami.Dr.Core.Drills;
+using Regami.Dr.Core.Runbooks.Journal;
 
 namespace Regami.Dr.Core.Providers;
 
@@ -24,10 +26,13 @@ public sealed record ProviderBundle
     public required IHealthSource Health { get; init; }
 
     /// <summary>A snapshot of the whole system (`regami-dr status`).</summary>
-    public required IStatusSource Status { get; init; }
+    public required IStatusReader Status { get; init; }
 
     /// <summary>Where the controller's API listens for this environment.</summary>
     public required Uri ControllerUrl { get; init; }
+
+    /// <summary>What a drill needs beyond the runbook ports (faults, workload, records, lifecycle…), given the state store's journal, audit and lease; null where a provider cannot run drills.</summary>
+    public Func<IRunbookJournal, IAuditLog, IRunbookLease, DrillPorts>? Drills { get; init; }
 
     /// <summary>Backups, snapshots and point-in-time recovery (issue 11 fills this slot).</summary>
     public IBackupPort? Backups { get; init; }
@@ -40,11 +45,6 @@ public sealed record ProviderBundle
 public interface IHealthSource
 {
     Task<IReadOnlyList<ProbeResult>> ProbeAsync(CancellationToken ct);
-}
-
-public interface IStatusSource
-{
-    Task<SystemStatus> ReadAsync(CancellationToken ct);
 }
 
 /// <summary>The backups slot: empty until the backups issue defines its operations.</summary>

@@ -11,6 +11,25 @@ public static class FailbackRunbook
 {
     public const string Kind = "failback";
 
+    /// <summary>The journaled names of failback's steps that differ from the switchover's it reuses.</summary>
+    public static class StepNames
+    {
+        /// <summary>The first step: the fenced home region rebuilt as a replica of the current primary.</summary>
+        public const string RebuildAsStandby = SwitchoverRunbook.StepNames.RebuildAsStandby;
+
+        /// <summary>The switchover back rejoins the other region as a standby too; a journal needs distinct names.</summary>
+        public static string Back(string switchoverStep) => BackPrefix + switchoverStep;
+
+        private const string BackPrefix = "back-";
+    }
+
+    private static readonly HashSet<string> RepeatedRejoinSteps =
+    [
+        SwitchoverRunbook.StepNames.RebuildAsStandby,
+        SwitchoverRunbook.StepNames.StartStandby,
+        SwitchoverRunbook.StepNames.WaitCaughtUp,
+    ];
+
     /// <param name="home">The region to fail back to (the former primary, now fenced).</param>
     /// <param name="current">The region that is primary now.</param>
     public static Runbook Build(string home, string current, DrPorts ports, FailoverPolicy policy, bool reclone = false) =>
@@ -18,6 +37,6 @@ public static class FailbackRunbook
         [
             .. SwitchoverRunbook.RejoinAsStandby(home, current, reclone ? ReclonePolicy.Always : ReclonePolicy.WhenRewindImpossible, ports, policy),
             .. SwitchoverRunbook.Steps(current, home, ports, policy)
-                .Select(s => s.Name is "rebuild-as-standby" or "start-standby" or "wait-caught-up" ? s with { Name = "back-" + s.Name } : s),
+                .Select(s => RepeatedRejoinSteps.Contains(s.Name) ? s with { Name = StepNames.Back(s.Name) } : s),
         ]);
 }

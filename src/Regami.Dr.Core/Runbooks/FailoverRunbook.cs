@@ -17,6 +17,24 @@ public static class FailoverRunbook
 
     public const string Kind = "failover";
 
+    /// <summary>
+    /// The journaled names of this runbook's steps. Code outside the runbook (the drill's phase
+    /// marks, tests) reads a run's journal by these names, so they are constants, never retyped.
+    /// </summary>
+    public static class StepNames
+    {
+        public const string CheckTarget = "check-target";
+        public const string RpoGuard = "rpo-guard";
+        public const string FenceTraffic = "fence-traffic";
+        public const string FenceCompute = "fence-compute";
+        public const string FenceDatabase = "fence-database";
+        public const string PromoteStandby = "promote-standby";
+        public const string ScaleCompute = "scale-compute";
+        public const string AssertSingleWriter = "assert-single-writer";
+        public const string RouteTraffic = "route-traffic";
+        public const string VerifyPublicWrite = "verify-public-write";
+    }
+
     public static Runbook Build(string from, string to, bool force, DrPorts ports, FailoverPolicy policy)
     {
         var p = new Dictionary<string, string> { ["from"] = from, ["to"] = to, ["force"] = force ? "true" : "false" };
@@ -34,7 +52,7 @@ public static class FailoverRunbook
 
     internal static RunbookStep CheckTarget(string to, DrPorts ports) => new()
     {
-        Name = "check-target",
+        Name = StepNames.CheckTarget,
         Description = $"check that {to}'s database is reachable and is a replica (or already promoted)",
         Region = to,
         Options = new StepOptions(TimeSpan.FromSeconds(15)),
@@ -48,7 +66,7 @@ public static class FailoverRunbook
 
     internal static RunbookStep RpoGuard(string from, string to, bool force, DrPorts ports, FailoverPolicy policy) => new()
     {
-        Name = "rpo-guard",
+        Name = StepNames.RpoGuard,
         Description = $"last known replica lag of {to} ≤ {policy.RpoGuard.MaxLag.TotalSeconds:0} s and ≤ {policy.RpoGuard.MaxLagBytes / 1024 / 1024} MiB (the RPO guard)",
         Region = to,
         Options = new StepOptions(TimeSpan.FromSeconds(15)),
@@ -79,7 +97,7 @@ public static class FailoverRunbook
     {
         yield return new RunbookStep
         {
-            Name = "fence-traffic",
+            Name = StepNames.FenceTraffic,
             Description = $"routing control off for {from}: the public name stops sending clients there",
             Region = from,
             Options = new StepOptions(TimeSpan.FromSeconds(10), 2, TimeSpan.FromMilliseconds(500)),
@@ -92,7 +110,7 @@ public static class FailoverRunbook
         };
         yield return new RunbookStep
         {
-            Name = "fence-compute",
+            Name = StepNames.FenceCompute,
             Description = $"scale {from}'s compute to 0",
             Region = from,
             Options = new StepOptions(TimeSpan.FromSeconds(30), 1),
@@ -101,7 +119,7 @@ public static class FailoverRunbook
         };
         yield return new RunbookStep
         {
-            Name = "fence-database",
+            Name = StepNames.FenceDatabase,
             Description = $"make {from}'s database accept no writes (stop it; kill it if it will not stop)",
             Region = from,
             Options = new StepOptions(TimeSpan.FromSeconds(45), 1),
@@ -121,7 +139,7 @@ public static class FailoverRunbook
 
     internal static RunbookStep Promote(string to, DrPorts ports, FailoverPolicy policy) => new()
     {
-        Name = "promote-standby",
+        Name = StepNames.PromoteStandby,
         Description = $"promote {to}'s database (pg_promote) and wait until it accepts writes",
         Region = to,
         Options = new StepOptions(policy.PromoteTimeout),
@@ -138,7 +156,7 @@ public static class FailoverRunbook
 
     internal static RunbookStep ScaleUp(string to, DrPorts ports, FailoverPolicy policy) => new()
     {
-        Name = "scale-compute",
+        Name = StepNames.ScaleCompute,
         Description = $"scale {to}'s compute to {ports.Compute.ActiveInstances} and wait until its load balancer is healthy",
         Region = to,
         Options = new StepOptions(policy.ComputeTimeout),
@@ -155,7 +173,7 @@ public static class FailoverRunbook
     /// <summary>Route 53 ARC's safety rule in spirit: exactly one database accepts writes, and it is where traffic goes.</summary>
     internal static RunbookStep AssertSingleWriter(string to, DrPorts ports) => new()
     {
-        Name = "assert-single-writer",
+        Name = StepNames.AssertSingleWriter,
         Description = $"safety rule: exactly one region's database accepts writes, and it is {to}",
         Options = new StepOptions(TimeSpan.FromSeconds(15)),
         Execute = async (ctx, ct) =>
@@ -170,7 +188,7 @@ public static class FailoverRunbook
 
     internal static RunbookStep RouteTraffic(string to, DrPorts ports) => new()
     {
-        Name = "route-traffic",
+        Name = StepNames.RouteTraffic,
         Description = $"routing control on for {to}",
         Region = to,
         Options = new StepOptions(TimeSpan.FromSeconds(10), 2, TimeSpan.FromMilliseconds(500)),
@@ -184,7 +202,7 @@ public static class FailoverRunbook
 
     internal static RunbookStep VerifyPublicWrite(string to, DrPorts ports) => new()
     {
-        Name = "verify-public-write",
+        Name = StepNames.VerifyPublicWrite,
         Description = $"wait until the public name resolves to {to}, then write a record through it",
         Region = to,
         Options = new StepOptions(ports.Traffic.WorstCaseSwitchTime + TimeSpan.FromSeconds(20)),

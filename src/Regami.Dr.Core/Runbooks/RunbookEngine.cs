@@ -93,7 +93,7 @@ public sealed class RunbookEngine(IRunbookJournal journal, IAuditLog audit, IRun
             runId = run.Id;
         }
         else await journal.ResumeRunAsync(runId, host.ProcessId, ct);
-        await AuditAsync(command, null, $"runbook.{runbook.Kind}", resumed is null ? "started" : "resumed",
+        await AuditAsync(command, null, RunbookAuditActions.Run(runbook.Kind), resumed is null ? "started" : "resumed",
             $"run {runId}; parameters {string.Join(", ", runbook.Parameters.Select(kv => $"{kv.Key}={kv.Value}"))}", ct);
 
         var context = new RunbookContext(runId, runbook.Parameters, time);
@@ -119,7 +119,7 @@ public sealed class RunbookEngine(IRunbookJournal journal, IAuditLog audit, IRun
             {
                 var skipped = new StepRecord(index, step.Name, StepOutcome.Skipped, startedAt, time.GetUtcNow(), 0, already);
                 await journal.RecordStepAsync(runId, skipped, ct);
-                await AuditAsync(command, step.Region, $"step.{step.Name}", "skipped", already, ct);
+                await AuditAsync(command, step.Region, RunbookAuditActions.Step(step.Name), "skipped", already, ct);
                 records.Add(skipped);
                 progress?.Report(new StepProgress(index, runbook.Steps.Count, step.Name, step.Description, StepOutcome.Skipped, already, time.GetElapsedTime(stepStarted)));
                 options.AfterStepJournaled?.Invoke(index, step.Name);
@@ -128,7 +128,7 @@ public sealed class RunbookEngine(IRunbookJournal journal, IAuditLog audit, IRun
 
             // Journal before acting.
             await journal.RecordStepAsync(runId, new StepRecord(index, step.Name, StepOutcome.Started, startedAt, null, 0, step.Description), ct);
-            await AuditAsync(command, step.Region, $"step.{step.Name}", "started", step.Description, ct);
+            await AuditAsync(command, step.Region, RunbookAuditActions.Step(step.Name), "started", step.Description, ct);
             progress?.Report(new StepProgress(index, runbook.Steps.Count, step.Name, step.Description, StepOutcome.Started, null, null));
 
             var attempts = 0;
@@ -144,7 +144,7 @@ public sealed class RunbookEngine(IRunbookJournal journal, IAuditLog audit, IRun
                 }, ct);
                 var done = new StepRecord(index, step.Name, StepOutcome.Succeeded, startedAt, time.GetUtcNow(), attempts, detail);
                 await journal.RecordStepAsync(runId, done, ct);
-                await AuditAsync(command, step.Region, $"step.{step.Name}", "succeeded", detail, ct);
+                await AuditAsync(command, step.Region, RunbookAuditActions.Step(step.Name), "succeeded", detail, ct);
                 records.Add(done);
                 progress?.Report(new StepProgress(index, runbook.Steps.Count, step.Name, step.Description, StepOutcome.Succeeded, detail, time.GetElapsedTime(stepStarted)));
                 options.AfterStepJournaled?.Invoke(index, step.Name);
@@ -161,10 +161,10 @@ public sealed class RunbookEngine(IRunbookJournal journal, IAuditLog audit, IRun
                 var failed = new StepRecord(index, step.Name, StepOutcome.Failed, startedAt, time.GetUtcNow(), attempts, reason);
                 // Record the failure even when the caller cancelled: the journal must say where it stopped.
                 await journal.RecordStepAsync(runId, failed, CancellationToken.None);
-                await AuditAsync(command, step.Region, $"step.{step.Name}", refused ? "refused" : cancelled ? "cancelled" : "failed", reason, CancellationToken.None);
+                await AuditAsync(command, step.Region, RunbookAuditActions.Step(step.Name), refused ? "refused" : cancelled ? "cancelled" : "failed", reason, CancellationToken.None);
                 var outcome = refused ? RunOutcome.Refused : cancelled ? RunOutcome.Cancelled : RunOutcome.Failed;
                 await journal.FinishRunAsync(runId, outcome, $"{step.Name}: {reason}", time.GetUtcNow(), CancellationToken.None);
-                await AuditAsync(command, null, $"runbook.{runbook.Kind}", outcome.ToString().ToLowerInvariant(), $"run {runId} stopped at step {index} {step.Name}: {reason}", CancellationToken.None);
+                await AuditAsync(command, null, RunbookAuditActions.Run(runbook.Kind), outcome.ToString().ToLowerInvariant(), $"run {runId} stopped at step {index} {step.Name}: {reason}", CancellationToken.None);
                 records.Add(failed);
                 progress?.Report(new StepProgress(index, runbook.Steps.Count, step.Name, step.Description, StepOutcome.Failed, reason, time.GetElapsedTime(stepStarted)));
                 return new RunbookResult(runId, runbook.Kind, outcome, records, null, step.Name, reason, time.GetElapsedTime(started), resumed is not null);
@@ -172,7 +172,7 @@ public sealed class RunbookEngine(IRunbookJournal journal, IAuditLog audit, IRun
         }
 
         await journal.FinishRunAsync(runId, RunOutcome.Succeeded, null, time.GetUtcNow(), CancellationToken.None);
-        await AuditAsync(command, null, $"runbook.{runbook.Kind}", "succeeded", $"run {runId} finished in {time.GetElapsedTime(started).TotalSeconds:0.00} s", CancellationToken.None);
+        await AuditAsync(command, null, RunbookAuditActions.Run(runbook.Kind), "succeeded", $"run {runId} finished in {time.GetElapsedTime(started).TotalSeconds:0.00} s", CancellationToken.None);
         return new RunbookResult(runId, runbook.Kind, RunOutcome.Succeeded, records, null, null, null, time.GetElapsedTime(started), resumed is not null);
     }
 

@@ -13,6 +13,24 @@ public static class SwitchoverRunbook
 {
     public const string Kind = "switchover";
 
+    /// <summary>
+    /// The journaled names of this runbook's own steps (it also runs <see cref="FailoverRunbook.StepNames.PromoteStandby"/>
+    /// and <see cref="FailoverRunbook.StepNames.VerifyPublicWrite"/>). Read by the drill and by failback, never retyped.
+    /// </summary>
+    public static class StepNames
+    {
+        public const string CheckReplica = "check-replica";
+        public const string PrewarmCompute = "prewarm-compute";
+        public const string StopWrites = "stop-writes";
+        public const string StopOldPrimary = "stop-old-primary";
+        public const string WaitReplayed = "wait-replayed";
+        public const string MoveTraffic = "move-traffic";
+        public const string ScaleDownOld = "scale-down-old";
+        public const string RebuildAsStandby = "rebuild-as-standby";
+        public const string StartStandby = "start-standby";
+        public const string WaitCaughtUp = "wait-caught-up";
+    }
+
     public static Runbook Build(string from, string to, DrPorts ports, FailoverPolicy policy) =>
         new(Kind, new Dictionary<string, string> { ["from"] = from, ["to"] = to }, Steps(from, to, ports, policy).ToList());
 
@@ -21,7 +39,7 @@ public static class SwitchoverRunbook
     {
         yield return new RunbookStep
         {
-            Name = "check-replica",
+            Name = StepNames.CheckReplica,
             Description = $"check that {to} streams from {from}",
             Region = to,
             Options = new StepOptions(TimeSpan.FromSeconds(15)),
@@ -38,7 +56,7 @@ public static class SwitchoverRunbook
         };
         yield return new RunbookStep
         {
-            Name = "prewarm-compute",
+            Name = StepNames.PrewarmCompute,
             Description = $"start {to}'s compute before writes stop (shortens the unavailability window)",
             Region = to,
             Options = new StepOptions(policy.ComputeTimeout),
@@ -52,7 +70,7 @@ public static class SwitchoverRunbook
         };
         yield return new RunbookStep
         {
-            Name = "stop-writes",
+            Name = StepNames.StopWrites,
             Description = $"{from} refuses new writes and ends open sessions (write unavailability starts)",
             Region = from,
             Options = new StepOptions(TimeSpan.FromSeconds(20)),
@@ -65,7 +83,7 @@ public static class SwitchoverRunbook
         };
         yield return new RunbookStep
         {
-            Name = "stop-old-primary",
+            Name = StepNames.StopOldPrimary,
             Description = $"shut {from} down cleanly (its last WAL and shutdown checkpoint go to {to})",
             Region = from,
             Options = new StepOptions(TimeSpan.FromSeconds(45)),
@@ -80,7 +98,7 @@ public static class SwitchoverRunbook
         };
         yield return new RunbookStep
         {
-            Name = "wait-replayed",
+            Name = StepNames.WaitReplayed,
             Description = $"wait until {to} has replayed {from}'s shutdown checkpoint (nothing acknowledged is missing)",
             Region = to,
             Options = new StepOptions(policy.CatchUpTimeout),
@@ -95,7 +113,7 @@ public static class SwitchoverRunbook
         yield return FailoverRunbook.Promote(to, ports, policy);
         yield return new RunbookStep
         {
-            Name = "move-traffic",
+            Name = StepNames.MoveTraffic,
             Description = $"routing control off for {from}, on for {to}",
             Options = new StepOptions(TimeSpan.FromSeconds(10), 2, TimeSpan.FromMilliseconds(500)),
             AlreadyDone = async (ctx, ct) => await ports.Traffic.GetRoutingControlsAsync(ct) is { } rc && !rc.GetValueOrDefault(from, true) && rc.GetValueOrDefault(to, true) ? "routing controls already set" : null,
@@ -109,7 +127,7 @@ public static class SwitchoverRunbook
         yield return FailoverRunbook.VerifyPublicWrite(to, ports);
         yield return new RunbookStep
         {
-            Name = "scale-down-old",
+            Name = StepNames.ScaleDownOld,
             Description = $"scale {from}'s compute to the standby count ({ports.Compute.StandbyInstances})",
             Region = from,
             Options = new StepOptions(TimeSpan.FromSeconds(30), 1),
@@ -127,7 +145,7 @@ public static class SwitchoverRunbook
     {
         yield return new RunbookStep
         {
-            Name = "rebuild-as-standby",
+            Name = StepNames.RebuildAsStandby,
             Description = reclone switch
             {
                 ReclonePolicy.Always => $"make {region} a replica of {primary} with a fresh pg_basebackup (--reclone)",
@@ -146,7 +164,7 @@ public static class SwitchoverRunbook
         };
         yield return new RunbookStep
         {
-            Name = "start-standby",
+            Name = StepNames.StartStandby,
             Description = $"start {region} as a streaming replica of {primary}",
             Region = region,
             Options = new StepOptions(TimeSpan.FromSeconds(90)),
@@ -161,7 +179,7 @@ public static class SwitchoverRunbook
         };
         yield return new RunbookStep
         {
-            Name = "wait-caught-up",
+            Name = StepNames.WaitCaughtUp,
             Description = $"wait until {region} streams and is at most {policy.CaughtUpBytes / 1024} KiB behind {primary}",
             Region = region,
             Options = new StepOptions(policy.CatchUpTimeout),

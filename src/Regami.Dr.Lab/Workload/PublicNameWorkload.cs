@@ -8,26 +8,6 @@ using Regami.Dr.Core.Drills;
 
 namespace Regami.Dr.Lab.Workload;
 
-/// <summary>Live counters of a running workload, for progress output.</summary>
-/// <param name="Sent">Writes started so far.</param>
-/// <param name="LastSeq">The last seq started (FirstSeq − 1 before the first).</param>
-/// <param name="SkippedWrites">Scheduled writes dropped because the schedule fell more than MaxScheduleLag behind.</param>
-public sealed record WorkloadProgress(
-    long Sent,
-    long Acknowledged,
-    long Refused,
-    long Unknown,
-    int InFlight,
-    long LastSeq,
-    long SkippedWrites,
-    string? LastAddress,
-    string? LastRegion,
-    string? LastError)
-{
-    /// <summary>Writes not acknowledged (refused or unknown).</summary>
-    public long Failed => Refused + Unknown;
-}
-
 /// <summary>
 /// The drill's client: resolves the public name through DNS (honouring its TTL) and POSTs sequence-numbered records
 /// <c>{"seq": n, "payload": "…"}</c> to <c>http://&lt;address&gt;:&lt;lb port&gt;/api/records</c> at a fixed rate, recording a
@@ -39,7 +19,7 @@ public sealed record WorkloadProgress(
 /// <see cref="WorkloadOptions.MaxInFlight"/> run at once. A name that does not resolve and a refused connection refuse the
 /// write (no byte of it was sent); everything after the request may have left is unknown.
 /// </remarks>
-public sealed class PublicNameWorkload
+public sealed class PublicNameWorkload : IDrillWorkload
 {
     private readonly WorkloadOptions _options;
     private readonly TimeProvider _time;

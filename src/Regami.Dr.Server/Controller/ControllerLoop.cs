@@ -178,8 +178,8 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
             o.LastFailoverAt,
             o.HoldsLease,
         }, json);
-        await deps.Audit.AppendAsync(new AuditEntry(o.At, Actor, "monitor", o.Primary?.Region, "controller.decision",
-            d.Action switch { ControllerAction.Failover => "failover", ControllerAction.Alert a => $"alert-sev{(int)a.Severity}", _ => "info" }, inputs), ct);
+        await deps.Audit.AppendAsync(new AuditEntry(o.At, Actor, "monitor", o.Primary?.Region, ControllerAuditActions.Decision,
+            d.Action switch { ControllerAction.Failover => ControllerAuditActions.FailoverOutcome, ControllerAction.Alert a => $"alert-sev{(int)a.Severity}", _ => "info" }, inputs), ct);
     }
 
     private async Task ActAsync(Decision d, CancellationToken ct)

@@ -82,3 +82,44 @@ public sealed class WriteSetCheckerTests
         Assert.Equal([3L, 5L, 9L], c.Ok);
     }
 }
+
+public sealed class OldPrimaryReconciliationTests
+{
+    [Fact]
+    public void Rows_only_on_the_old_primary_are_the_lost_writes_plus_the_committed_but_unacknowledged_ones()
+    {
+        WriteAttempt[] attempts =
+        [
+            Ack(1, 0.0),      // on both                      → ok
+            Ack(2, 0.1),      // only on the old primary      → lost, confirmed
+            Unknown(3, 0.2),  // only on the old primary      → committed but unacknowledged
+            Refused(4, 0.3),  // only on the old primary      → committed but unacknowledged (the refusal was not definite)
+            Unknown(5, 0.4),  // nowhere                      → failed, nothing to explain
+            Unknown(6, 0.5),  // on both                      → recovered
+        ];
+        var writes = WriteSetChecker.Classify(attempts, Present(1, 6));
+
+        var r = OldPrimaryReconciliation.From(writes, Present(1, 2, 3, 4, 6));
+
+        Assert.Equal([2L, 3L, 4L], r.OnlyOnOldPrimary);
+        Assert.Equal([2L], r.LostConfirmed);
+        Assert.Equal([3L, 4L], r.CommittedUnacknowledged);
+        Assert.Equal(r.OnlyOnOldPrimary, r.LostConfirmed.Concat(r.CommittedUnacknowledged).Order());
+        Assert.Empty(r.LostNotOnOldPrimary);
+        Assert.Empty(r.Unexplained);
+        Assert.True(r.Balances);
+    }
+
+    [Fact]
+    public void A_lost_write_the_old_primary_lacks_or_a_row_nobody_attempted_does_not_balance()
+    {
+        var writes = WriteSetChecker.Classify([Ack(1, 0.0), Ack(2, 0.1)], Present(1));
+
+        var r = OldPrimaryReconciliation.From(writes, Present(1, 99));
+
+        Assert.Equal([2L], r.LostNotOnOldPrimary);
+        Assert.Equal([99L], r.Unexplained);
+        Assert.Empty(r.LostConfirmed);
+        Assert.False(r.Balances);
+    }
+}

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Regami.Dr.Cli.Output;
+using Regami.Dr.Core.Drills;
 using Regami.Dr.Core.Topology;
 using Regami.Dr.Lab;
 using Spectre.Console;

@@ -42,6 +42,7 @@ public static class LabProvider
             Health = new ProbingHealthSource(targets, new Regami.Dr.Probes.HttpHealthProber(probeTimeout, time)),
             Status = new LabStatusReader(env),
             ControllerUrl = new Uri(env.ControllerUrl),
+            Drills = (journal, audit, lease) => Regami.Dr.Lab.Drills.LabDrillPorts.Create(env, ports, journal, audit, lease, ProcessHostFacts.Current),
         };
     }
 
