@@ -31,12 +31,15 @@ public sealed class LabEnvironment
     public required Func<PostgresBinaries> Binaries { get; init; }
     public required bool IsRoot { get; init; }
 
+    /// <summary>The recorded roles and replication mode (kept in the state store, not in the lab's files).</summary>
+    public required Core.Ports.ITopologyPort Topology { get; init; }
+
     /// <summary>The configuration text the lab was created with (kept in its state directory), when it came from a file.</summary>
     public string? ConfigText { get; init; }
 
     /// <param name="stateDir">The state directory (already resolved).</param>
     /// <param name="options">The configuration: the lab's own copy once it exists (the lab keeps the configuration it was created with).</param>
-    public static LabEnvironment Create(string stateDir, LabOptions options, string? configText, TimeProvider time, SelfInvocation self)
+    public static LabEnvironment Create(string stateDir, LabOptions options, string? configText, TimeProvider time, SelfInvocation self, Core.Ports.ITopologyPort topology)
     {
         var isRoot = Posix.IsRoot;
         var paths = new LabPaths(stateDir);
@@ -52,6 +55,7 @@ public sealed class LabEnvironment
             Self = self,
             Binaries = () => bin ??= PostgresBinaries.Locate(options.Database.BinDirectory),
             IsRoot = isRoot,
+            Topology = topology,
         };
     }
 

@@ -13,9 +13,10 @@ public sealed class LabFaults(LabEnvironment env) : IFaultInjector
         using var _ = await env.Store.LockAsync(TimeSpan.FromSeconds(30), ct);
         var state = env.Store.Load() ?? throw new LabException($"no lab at {env.Paths.Root}; start one with `regami-dr lab up`");
         // Replication faults act on the standby; every other fault defaults to the primary.
+        var topology = await env.Topology.GetAsync(ct);
         region ??= kind is FaultKind.PauseReplication or FaultKind.ResumeReplication
-            ? state.Regions.Values.First(r => r.Role != RegionRole.Primary).Name
-            : state.PrimaryRegion ?? env.Options.PrimaryRegion.Name;
+            ? topology.Regions.First(r => topology.Roles[r] != RegionRole.Primary)
+            : topology.Primary ?? env.Options.PrimaryRegion.Name;
         if (env.Options.FindRegion(region) is null)
             throw new LabException($"unknown region '{region}'; regions: {string.Join(", ", env.Options.Regions.Select(r => r.Name))}") { ExitCode = 2 };
         var rs = state.Region(region);
@@ -97,7 +98,8 @@ public sealed class LabFaults(LabEnvironment env) : IFaultInjector
                 actions.Add($"SIGCONT PostgreSQL {rs.Name} (pid {pid})");
             }
         }
-        foreach (var rs in state.Regions.Values.Where(r => r.Role == RegionRole.Standby))
+        var recorded = await env.Topology.GetAsync(ct);
+        foreach (var rs in state.Regions.Values.Where(r => recorded.Roles.GetValueOrDefault(r.Name) == RegionRole.Standby))
         {
             var cluster = env.Cluster(rs.Name);
             if (!cluster.IsRunning()) continue;

@@ -19,6 +19,8 @@ public sealed class LabStatusReader(LabEnvironment env) : IStatusReader
     {
         var o = env.Options;
         var state = env.Store.Load();
+        // A lab that was never created has no recorded roles (and reading them must not create the store).
+        var topology = state is null ? null : await env.Topology.GetAsync(ct);
         var problems = new List<string>();
         if (state is null) problems.Add($"no lab at {env.Paths.Root}; start one with `regami-dr lab up`");
 
@@ -54,7 +56,7 @@ public sealed class LabStatusReader(LabEnvironment env) : IStatusReader
                 lagSeconds = ReplicationLag.Seconds(w.ReplicaLagBytes, w.ReplicaReplayLagSeconds, obs.ReplayTimestampAgeSeconds);
             }
 
-            var recorded = rs?.Role ?? (ro.IsPrimary ? RegionRole.Primary : RegionRole.Standby);
+            var recorded = topology?.Roles.GetValueOrDefault(name) is { } r0 && r0 != RegionRole.Unknown ? r0 : (ro.IsPrimary ? RegionRole.Primary : RegionRole.Standby);
             var role = recorded == RegionRole.Fenced && !writable ? RegionRole.Fenced
                 : !obs.Reachable ? RegionRole.Down
                 : writable ? RegionRole.Primary
@@ -98,7 +100,7 @@ public sealed class LabStatusReader(LabEnvironment env) : IStatusReader
         var standby = regions.FirstOrDefault(r => r.Role == RegionRole.Standby);
         var w2 = writer.Item3;
         var replication = new ReplicationStatus(
-            state?.ReplicationMode ?? o.Replication.ParsedMode,
+            topology?.ReplicationMode ?? o.Replication.ParsedMode,
             w2 is { Reachable: true } && w2.ReplicaState == "streaming",
             standby?.Database.LagBytes,
             standby?.Database.LagSeconds,

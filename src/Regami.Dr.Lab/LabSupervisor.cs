@@ -43,24 +43,25 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         using var _ = await env.Store.LockAsync(TimeSpan.FromSeconds(30), ct);
         var state = env.Store.Load();
         var fresh = state is null;
+        var initialMode = ReplicationMode.Async;
         var found = new List<string>();
         var started = new List<string>();
         if (state is null)
         {
             var chosen = mode ?? o.Replication.ParsedMode;
-            state = new LabState { CreatedAt = env.Time.GetUtcNow(), ReplicationMode = chosen, ControllerEnabled = withController ?? o.Controller.Enabled };
+            state = new LabState { CreatedAt = env.Time.GetUtcNow(), ControllerEnabled = withController ?? o.Controller.Enabled };
+            initialMode = chosen;
             foreach (var r in o.Regions)
             {
                 var rs = state.Region(r.Name);
-                rs.Role = r.IsPrimary ? RegionRole.Primary : RegionRole.Standby;
                 rs.Address = r.Address;
                 rs.PostgresPort = o.Ports.Postgres;
                 rs.DesiredInstances = r.IsPrimary ? o.Compute.ActiveInstances : o.Compute.StandbyInstances;
             }
         }
-        else if (mode is { } m && m != state.ReplicationMode)
+        else if (mode is { } m && (await env.Topology.GetAsync(ct)).ReplicationMode is var running && m != running)
         {
-            throw new LabException($"the lab at {paths.Root} already runs {state.ReplicationMode.ToString().ToLowerInvariant()} replication; `regami-dr lab down --purge` first to recreate it in {m.ToString().ToLowerInvariant()} mode") { ExitCode = 2 };
+            throw new LabException($"the lab at {paths.Root} already runs {running.ToString().ToLowerInvariant()} replication; `regami-dr lab down --purge` first to recreate it in {m.ToString().ToLowerInvariant()} mode") { ExitCode = 2 };
         }
 
         // Before anything is created: a busy address must not leave half a lab behind.
@@ -70,16 +71,19 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
             PrepareDirectories();
             // The lab keeps the configuration it was created with: later commands read this copy.
             if (env.ConfigText is { } text) File.WriteAllText(paths.ConfigFile, text);
+            // The roles it starts with are recorded in the state store, where runbooks change them.
+            await env.Topology.RecordAsync(o.Regions.ToDictionary(r => r.Name, r => r.IsPrimary ? RegionRole.Primary : RegionRole.Standby), initialMode, ct);
             env.Store.Save(state);
         }
+        var topology = await env.Topology.GetAsync(ct);
 
         // Databases first: the primary, then its standby (cloned from it), in their recorded roles.
-        var primaryName = state.PrimaryRegion ?? o.PrimaryRegion.Name;
+        var primaryName = topology.Primary ?? o.PrimaryRegion.Name;
         var primary = env.Cluster(primaryName);
-        await EnsureDatabaseAsync(primaryName, primary, null, state, found, started, ct);
+        await EnsureDatabaseAsync(primaryName, primary, null, state, topology, found, started, ct);
         foreach (var r in o.Regions.Where(r => r.Name != primaryName))
-            await EnsureDatabaseAsync(r.Name, env.Cluster(r.Name), primary, state, found, started, ct);
-        await ApplyReplicationModeAsync(primary, state, ct);
+            await EnsureDatabaseAsync(r.Name, env.Cluster(r.Name), primary, state, topology, found, started, ct);
+        await ApplyReplicationModeAsync(primary, topology, ct);
 
         if (!File.Exists(paths.RoutingControlsFile))
             LabJson.WriteAtomically(paths.RoutingControlsFile, o.Regions.ToDictionary(r => r.Name, _ => true));
@@ -213,14 +217,14 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         Check(controller.Host, controller.Port, IsOurs(state.Controller?.Pid), "controller");
         if (busy.Count > 0)
             throw new LabException("cannot start the lab, addresses in use:\n  " + string.Join("\n  ", busy) +
-                "\nStop what holds them (another lab: `regami-dr lab down --state-dir <its dir>`), or move this lab with --config (regions[].address, ports.*, dns.*).") { ExitCode = 2 };
+                "\nStop what holds them (another lab: `regami-dr lab down --state-dir <its dir>`), or move this lab with --config (lab.addresses, lab.ports, lab.dns).") { ExitCode = 2 };
     }
 
     private async Task EnsureDatabaseAsync(string region, PostgresCluster cluster, PostgresCluster? primaryOfIt, LabState state,
-        List<string> found, List<string> started, CancellationToken ct)
+        Core.Ports.TopologySnapshot topology, List<string> found, List<string> started, CancellationToken ct)
     {
         var rs = state.Region(region);
-        if (rs.Role == RegionRole.Fenced && !cluster.IsRunning())
+        if (topology.Roles.GetValueOrDefault(region) == RegionRole.Fenced && !cluster.IsRunning())
         {
             // Starting a fenced former primary would make a second writable primary.
             found.Add($"PostgreSQL {region} is fenced (failed over away from); `regami-dr failback` rebuilds it as a replica");
@@ -269,12 +273,12 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
     /// Sync mode names the standby in synchronous_standby_names on the primary only, set after
     /// the standby was cloned, so a promoted standby does not wait for a standby that is gone.
     /// </summary>
-    private async Task ApplyReplicationModeAsync(PostgresCluster primary, LabState state, CancellationToken ct)
+    private async Task ApplyReplicationModeAsync(PostgresCluster primary, Core.Ports.TopologySnapshot topology, CancellationToken ct)
     {
         // With no standby (after a failover, before failback) the primary runs async: naming a
         // standby that is not there would make every commit wait forever.
-        var standby = state.Regions.Values.FirstOrDefault(r => r.Role == RegionRole.Standby)?.Name;
-        var value = state.ReplicationMode == ReplicationMode.Sync && standby is not null ? $"\"{standby}\"" : "";
+        var standby = topology.Standby;
+        var value = topology.ReplicationMode == ReplicationMode.Sync && standby is not null ? $"\"{standby}\"" : "";
         await primary.ExecuteAsync("postgres", o.Database.User, $"ALTER SYSTEM SET synchronous_standby_names = '{value.Replace("'", "''")}'", ct);
         await primary.ExecuteAsync("postgres", o.Database.User, "SELECT pg_reload_conf()", ct);
     }
@@ -416,11 +420,13 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
     private async Task WaitUntilHealthyAsync(LabState state, TimeSpan timeout, bool includeDns, CancellationToken ct)
     {
         string waitingFor = "";
-        var primaryName = state.PrimaryRegion!;
+        var topology = await env.Topology.GetAsync(ct);
+        var primaryName = topology.Primary!;
         var primaryOptions = o.FindRegion(primaryName)!;
+        var hasStandby = topology.Standby is not null;
         var healthy = await Poll.UntilAsync(async c =>
         {
-            waitingFor = await FirstUnhealthyAsync(state, primaryName, primaryOptions, includeDns, c) ?? "";
+            waitingFor = await FirstUnhealthyAsync(state, primaryName, primaryOptions, hasStandby, includeDns, c) ?? "";
             if (waitingFor.Length == 0) return true;
             Report($"waiting for {waitingFor}");
             return false;
@@ -430,7 +436,7 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
                 $"Logs are in {paths.LogDirectory}; everything started so far is recorded in {paths.StateFile} (`regami-dr lab down` stops it).");
     }
 
-    private async Task<string?> FirstUnhealthyAsync(LabState state, string primaryName, RegionOptions primaryOptions, bool includeDns, CancellationToken ct)
+    private async Task<string?> FirstUnhealthyAsync(LabState state, string primaryName, RegionOptions primaryOptions, bool hasStandby, bool includeDns, CancellationToken ct)
     {
         foreach (var rs in state.Regions.Values)
             foreach (var i in rs.Instances.Where(i => i.Pid is not null))
@@ -441,7 +447,7 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         var primary = env.Cluster(primaryName);
         var obs = await primary.ObserveAsync(o.Database.User, TimeSpan.FromSeconds(2), ct);
         if (!obs.Reachable) return $"PostgreSQL {primaryName}: {obs.Error}";
-        if (state.Regions.Values.Any(r => r.Role == RegionRole.Standby) && obs.ReplicaState != "streaming") return "the standby to stream from the primary";
+        if (hasStandby && obs.ReplicaState != "streaming") return "the standby to stream from the primary";
         var lb = env.LoadBalancerUrl(primaryOptions) + o.HealthCheck.Path;
         if (await StatusCodeAsync(lb, ct) != 200) return $"load balancer {primaryName} {lb}";
         if (!includeDns) return null;

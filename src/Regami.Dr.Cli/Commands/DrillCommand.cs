@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Regami.Dr.Cli.Runbooks;
 using Regami.Dr.Core.Drills;
-using Regami.Dr.Lab.Drills;
+using Regami.Dr.Store;
 using Spectre.Console;
 
 namespace Regami.Dr.Cli.Commands;
@@ -35,8 +35,12 @@ public static class DrillCommand
             var json = parse.GetValue(g.Output) == OutputFormat.Json;
             using var session = g.Session(parse);
             var chosen = DrillScenario.Find(parse.GetValue(scenario)!)!;
-            var request = new DrillRequest(chosen, chosen.TargetsWith(rtoTarget, rpoTarget),
-                parse.GetValue(rate), parse.GetValue(reportDir), parse.GetValue(keepLab), RunbookInvoker.Actor);
+            var config = session.Configuration.Config;
+            var request = new DrillRequest(chosen, chosen.TargetsWith(config.Targets, rtoTarget, rpoTarget),
+                parse.GetValue(rate), parse.GetValue(reportDir), parse.GetValue(keepLab), RunbookInvoker.Actor)
+            {
+                Policy = config.FailoverPolicy, // the configured RPO guard, as every other runbook
+            };
             var ports = session.DrillPorts();
             DrillReport report;
             try

@@ -7,7 +7,7 @@ using Regami.Dr.Core.Topology;
 namespace Regami.Dr.Core.Drills;
 
 /// <summary>What the user asked of a drill.</summary>
-/// <param name="Targets">The scenario's targets with the command line's overrides (<see cref="DrillScenario.TargetsWith"/>).</param>
+/// <param name="Targets">The scenario's targets with the command line's overrides (<see cref="DrillScenario.TargetsWith"/>, from the configured plan).</param>
 /// <param name="Rate">Workload writes per second through the public name.</param>
 /// <param name="ReportDirectory">Where the reports go; null: the report sink's default.</param>
 /// <param name="KeepEnvironment">Leave an environment the drill brought up running afterwards.</param>

@@ -90,9 +90,14 @@ public sealed record DrillScenario(
     public static DrillScenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);
 
     /// <summary>The scenario's targets with the command line's overrides (--rto, --rpo) applied.</summary>
-    public DrillTargets TargetsWith(TimeSpan? rto, TimeSpan? rpo) => new(
-        rto?.TotalSeconds ?? Targets.RtoSeconds,
-        rpo?.TotalSeconds ?? Targets.RpoSeconds);
+    /// <summary>
+    /// The targets a drill is judged against: the command line's, else the configured plan's
+    /// (<c>targets:</c> in regami-dr.yaml) where the scenario uses the plan's, else the scenario's own
+    /// (a planned switchover promises an RPO of 0 whatever the plan allows).
+    /// </summary>
+    public DrillTargets TargetsWith(Configuration.RecoveryTargets plan, TimeSpan? rto, TimeSpan? rpo) => new(
+        rto?.TotalSeconds ?? (Targets.RtoSeconds == DrillTargets.Plan.RtoSeconds ? plan.Rto.TotalSeconds : Targets.RtoSeconds),
+        rpo?.TotalSeconds ?? (Targets.RpoSeconds == DrillTargets.Plan.RpoSeconds ? plan.Rpo.TotalSeconds : Targets.RpoSeconds));
 
     public bool Runs(DrillCheckKind check) => Checks.Contains(check);
 

@@ -19,6 +19,9 @@ public interface ITopologyPort
 {
     Task<TopologySnapshot> GetAsync(CancellationToken ct);
     Task SetRoleAsync(string region, RegionRole role, CancellationToken ct);
+
+    /// <summary>Records the roles and replication mode an environment starts with (when it is created).</summary>
+    Task RecordAsync(IReadOnlyDictionary<string, RegionRole> roles, ReplicationMode mode, CancellationToken ct);
 }
 
 /// <summary>A replication lag measured while the primary could still be asked: the RPO guard's input when it is gone.</summary>

@@ -10,7 +10,7 @@ public static class LabDrillPorts
 {
     /// <param name="recovery">The runbook ports the drill's switchover and failback act through.</param>
     /// <param name="journal">The runbook journal the controller writes its failover to.</param>
-    public static DrillPorts Create(LabEnvironment env, DrPorts recovery, IRunbookJournal journal, IAuditLog audit, IRunbookLease lease, Core.Ports.IHostFacts process) => new(
+    public static DrillPorts Create(LabEnvironment env, DrPorts recovery, IRunbookJournal journal, IAuditLog audit, IRunbookLease lease, Core.Ports.IHostFacts process, IDrillReportSink reports) => new(
         recovery,
         journal,
         audit,
@@ -21,6 +21,6 @@ public static class LabDrillPorts
         new LabWorkloadFactory(env),
         new LabStatusReader(env),
         new LabSmokeTests(env),
-        new DrillReportFiles(env.Paths.Root),
+        reports,
         new LabHostFacts(process));
 }

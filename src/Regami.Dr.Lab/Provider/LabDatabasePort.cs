@@ -52,7 +52,7 @@ public sealed class LabDatabasePort(LabEnvironment env) : IDatabasePort
         {
             // A standby becomes consistent only once WAL past its minimum recovery point exists; on
             // an idle primary a forced checkpoint provides it (also when a rebuild is resumed).
-            if (File.Exists(Path.Combine(cluster.DataDirectory, "standby.signal")) && env.Store.Load()?.PrimaryRegion is { } primary && primary != region)
+            if (File.Exists(Path.Combine(cluster.DataDirectory, "standby.signal")) && (await env.Topology.GetAsync(ct)).Primary is { } primary && primary != region)
             {
                 try { await env.Cluster(primary).ExecuteAsync("postgres", User, "CHECKPOINT", ct, 60); }
                 catch (Npgsql.NpgsqlException) { /* the start below reports what matters */ }

@@ -14,7 +14,6 @@ public sealed class LabState
     public int Version { get; set; } = 1;
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
-    public ReplicationMode ReplicationMode { get; set; }
     public Dictionary<string, RegionState> Regions { get; set; } = [];
     public ProcessRecord? Dns { get; set; }
     public ProcessRecord? Controller { get; set; }
@@ -23,13 +22,11 @@ public sealed class LabState
     public List<FaultRecord> Faults { get; set; } = [];
 
     public RegionState Region(string name) => Regions.TryGetValue(name, out var r) ? r : Regions[name] = new RegionState { Name = name };
-    public string? PrimaryRegion => Regions.Values.FirstOrDefault(r => r.Role == RegionRole.Primary)?.Name;
 }
 
 public sealed class RegionState
 {
     public string Name { get; set; } = "";
-    public RegionRole Role { get; set; }
     public string Address { get; set; } = "";
     public int PostgresPort { get; set; }
     public int? PostmasterPid { get; set; }

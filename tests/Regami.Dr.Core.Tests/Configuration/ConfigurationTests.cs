@@ -192,6 +192,17 @@ public sealed class ConfigurationTests
         Assert.False(e.Unsafe);
     }
 
+    [Fact]
+    public void Drills_are_judged_against_the_configured_plan_unless_the_scenario_or_the_command_line_says_otherwise()
+    {
+        var (c, _) = Load("targets:\n  rto: 10m\n  rpo: 1m\n");
+        var outage = Regami.Dr.Core.Drills.DrillScenario.Find("region-outage")!;
+        Assert.Equal(new Regami.Dr.Core.Drills.DrillTargets(600, 60), outage.TargetsWith(c.Targets, null, null));
+        Assert.Equal(new Regami.Dr.Core.Drills.DrillTargets(30, 60), outage.TargetsWith(c.Targets, TimeSpan.FromSeconds(30), null));
+        // A planned switchover promises no loss, whatever RPO the plan tolerates.
+        Assert.Equal(new Regami.Dr.Core.Drills.DrillTargets(600, 0), Regami.Dr.Core.Drills.DrillScenario.Find("planned-switchover")!.TargetsWith(c.Targets, null, null));
+    }
+
     [Theory]
     [InlineData("30s", 30)]
     [InlineData("5m", 300)]

@@ -154,6 +154,7 @@ internal sealed class FakeRegions : IDatabasePort, IComputePort, ITrafficPort, I
     }
 
     public Task SetRoleAsync(string region, RegionRole role, CancellationToken ct) => Act(region, r => r.Role = role, "recorded");
+    public Task RecordAsync(IReadOnlyDictionary<string, RegionRole> roles, ReplicationMode mode, CancellationToken ct) => Task.WhenAll(roles.Select(kv => SetRoleAsync(kv.Key, kv.Value, ct)));
 
     public Task RememberAsync(LagSample sample, CancellationToken ct)
     {

@@ -12,8 +12,14 @@ namespace Regami.Dr.Cli.Providers.Lab;
 /// <summary>The local lab as a provider: its environment from the configuration, and its bundle of ports.</summary>
 public static class LabProvider
 {
-    public static LabEnvironment Environment(LoadedConfiguration config, string stateRoot, TimeProvider time) =>
-        LabEnvironment.Create(stateRoot, LabOptions.From(config.Document, config.Config), config.Text, time, SelfInvocation.Current());
+    public static LabEnvironment Environment(LoadedConfiguration config, string stateRoot, TimeProvider time)
+    {
+        // The store opens only when the roles are first read or written: a command on a lab that
+        // does not exist must not create its state directory.
+        var store = new Lazy<StateStore>(() => StateStore.Open(stateRoot, time));
+        var topology = new StoreTopology(() => store.Value, config.Config.Regions.Select(r => r.Name).ToList(), config.Config.PrimaryRegion.Name);
+        return LabEnvironment.Create(stateRoot, LabOptions.From(config.Document, config.Config), config.Text, time, SelfInvocation.Current(), topology);
+    }
 
     /// <summary>The lab of this command line's configuration; the lab's commands refuse other providers.</summary>
     public static LabEnvironment Environment(GlobalOptions g, System.CommandLine.ParseResult parse)
@@ -27,7 +33,7 @@ public static class LabProvider
     public static ProviderBundle Bundle(LabEnvironment env, TimeProvider time)
     {
         var store = new Lazy<StateStore>(() => StateStore.Open(env.Paths.Root, time));
-        var ports = new DrPorts(new LabDatabasePort(env), new LabComputePort(env), new LabTrafficPort(env), new LabTopologyPort(env),
+        var ports = new DrPorts(new LabDatabasePort(env), new LabComputePort(env), new LabTrafficPort(env), env.Topology,
             new LazyLagMemory(() => new StoreLagMemory(store.Value)));
         // Each region is probed where the DNS server probes it: its load balancer's health path, from every vantage point.
         var o = env.Options;
@@ -42,7 +48,7 @@ public static class LabProvider
             Health = new ProbingHealthSource(targets, new Regami.Dr.Probes.HttpHealthProber(probeTimeout, time)),
             Status = new LabStatusReader(env),
             ControllerUrl = new Uri(env.ControllerUrl),
-            Drills = (journal, audit, lease) => Regami.Dr.Lab.Drills.LabDrillPorts.Create(env, ports, journal, audit, lease, ProcessHostFacts.Current),
+            Drills = (journal, audit, lease) => Regami.Dr.Lab.Drills.LabDrillPorts.Create(env, ports, journal, audit, lease, ProcessHostFacts.Current, new DrillReportFiles(env.Paths.Root)),
         };
     }
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Regami.Dr.Core.Drills;
 
-namespace Regami.Dr.Lab.Drills;
+namespace Regami.Dr.Store;
 
 /// <summary>
 /// Drill reports as files: <c>&lt;dir&gt;/&lt;start&gt;-&lt;scenario&gt;/report.{json,md,html}</c> (default dir
