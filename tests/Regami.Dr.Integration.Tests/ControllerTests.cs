@@ -44,13 +44,11 @@ public sealed class ControllerTests
         Assert.True(failback.ExitCode == 0, failback.ToString());
         // Let the controller judge the restored primary more often than its threshold (3) before
         // checking that it did not fail over again.
-        var ticksAtFailback = (await ControllerAsync(controllerUrl)).GetProperty("ticks").GetInt64();
-        await Eventually.WaitUntilAsync(async () => (await ControllerAsync(controllerUrl)).GetProperty("ticks").GetInt64() > ticksAtFailback + 3,
-            TimeSpan.FromSeconds(30), "the controller to observe the restored primary for more than 3 ticks");
+        await WaitForTicksAsync(controllerUrl, 4, "the controller to observe the restored primary for more than 3 ticks");
         var failovers = (await lab.RunAsync("runbook", "list", "--output", "json")).Json.EnumerateArray()
             .Count(r => r.GetProperty("kind").GetString() == "failover");
         Assert.Equal(1, failovers);
-        Assert.Equal("eu-west-3", (await lab.StatusAsync()).GetProperty("primaryRegion").GetString());
+        Assert.Equal("eu-west-3", await PrimaryRegionAsync(lab));
     }
 
     [Fact]
@@ -63,11 +61,13 @@ public sealed class ControllerTests
         for (var i = 0; i < 30; i++)
             using (var r = await lab.WriteThroughPublicNameAsync(5000 + i, new string('x', 500))) Assert.True(r.IsSuccessStatusCode);
         // Let the controller measure the lag while the primary still answers.
-        await Eventually.HoldsAsync(lab.StatusAsync, s => s.GetProperty("replication").GetProperty("lagBytes").GetInt64() > 1000,
-            TimeSpan.FromSeconds(10), "lag above the guard");
+        // lagBytes is null while the status cannot measure it (a busy machine): that is "not yet".
+        await Eventually.HoldsAsync(lab.StatusAsync,
+            s => s.GetProperty("replication").GetProperty("lagBytes") is { ValueKind: JsonValueKind.Number } lag && lag.GetInt64() > 1000,
+            TimeSpan.FromSeconds(30), "lag above the guard");
         var controllerUrl = (await lab.StatusAsync()).GetProperty("controller").GetProperty("url").GetString()!;
-        await Eventually.WaitUntilAsync(async () => LagBytes(await ControllerAsync(controllerUrl)) > 1000,
-            TimeSpan.FromSeconds(30), "the controller's last known lag sample above the guard");
+        await Eventually.WaitUntilAsync(async () => await TryControllerAsync(controllerUrl) is { } c && LagBytes(c) > 1000,
+            TimeSpan.FromSeconds(30), "the controller's last known lag sample (lastKnownLag) above the guard");
         Assert.Equal(0, (await lab.RunAsync("lab", "fault", "kill-db", "--region", "eu-west-3")).ExitCode);
 
         var alerts = Path.Combine(lab.StateDir, "alerts.jsonl");
@@ -91,8 +91,7 @@ public sealed class ControllerTests
             t => t.Contains("standby-down"), TimeSpan.FromSeconds(30), "a Sev2 standby-down alert");
         var line = File.ReadLines(alerts).First(l => l.Contains("standby-down"));
         Assert.Equal(2, JsonDocument.Parse(line).RootElement.GetProperty("severity").GetInt32());
-        var status = await lab.StatusAsync();
-        Assert.Equal("eu-west-3", status.GetProperty("primaryRegion").GetString());
+        Assert.Equal("eu-west-3", await PrimaryRegionAsync(lab));
         Assert.Empty((await lab.RunAsync("runbook", "list", "--output", "json")).Json.EnumerateArray());
     }
 }
@@ -132,7 +131,9 @@ public sealed class ControllerFaultTests
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
             var standbyController = await Eventually.HoldsAsync(async () =>
             {
-                try { return await http.GetStringAsync("http://127.0.45.1:7481/api/controller"); } catch (HttpRequestException) { return ""; }
+                // Not answering yet, or too slowly on a busy machine: not yet.
+                try { return await http.GetStringAsync("http://127.0.45.1:7481/api/controller"); }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return ""; }
             }, body => body.Contains("\"holdsLease\": false"), TimeSpan.FromSeconds(30), "the second controller to run without the lease");
             Assert.Contains("another controller holds the lease", standbyController);
 
@@ -143,11 +144,7 @@ public sealed class ControllerFaultTests
             // Give a second failover every chance to (wrongly) start: both controllers observe the
             // new topology for several ticks after the first failover.
             foreach (var url in new[] { controllerUrl, "http://127.0.45.1:7481/" })
-            {
-                var ticks = (await ControllerAsync(url)).GetProperty("ticks").GetInt64();
-                await Eventually.WaitUntilAsync(async () => (await ControllerAsync(url)).GetProperty("ticks").GetInt64() >= ticks + 3,
-                    TimeSpan.FromSeconds(30), $"the controller at {url} to tick 3 more times after the failover");
-            }
+                await WaitForTicksAsync(url, 3, $"the controller at {url} to tick 3 more times after the failover");
             var runs = (await lab.RunAsync("runbook", "list", "--output", "json")).Json.EnumerateArray()
                 .Where(r => r.GetProperty("kind").GetString() == "failover").ToList();
             Assert.Single(runs);
@@ -166,11 +163,33 @@ internal static class ControllerApi
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
-    public static async Task<JsonElement> ControllerAsync(string controllerUrl)
+    /// <summary>The controller's JSON, or null when it does not answer (in time): a poll's "not yet".</summary>
+    public static async Task<JsonElement?> TryControllerAsync(string controllerUrl)
     {
-        using var doc = JsonDocument.Parse(await Http.GetStringAsync(controllerUrl.TrimEnd('/') + "/api/controller"));
-        return doc.RootElement.Clone();
+        try
+        {
+            using var doc = JsonDocument.Parse(await Http.GetStringAsync(controllerUrl.TrimEnd('/') + "/api/controller"));
+            return doc.RootElement.Clone();
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
     }
+
+    /// <summary>Waits until the controller has completed <paramref name="more"/> decision ticks after now.</summary>
+    public static async Task WaitForTicksAsync(string controllerUrl, int more, string what)
+    {
+        var start = await Eventually.HoldsAsync(async () => await TryControllerAsync(controllerUrl) is { } c ? c.GetProperty("ticks").GetInt64() : -1,
+            t => t >= 0, TimeSpan.FromSeconds(30), $"the controller at {controllerUrl} to answer");
+        await Eventually.WaitUntilAsync(async () => await TryControllerAsync(controllerUrl) is { } c && c.GetProperty("ticks").GetInt64() >= start + more,
+            TimeSpan.FromSeconds(60), what);
+    }
+
+    /// <summary>The region the status names as primary, once it names one (null while a busy machine's probe times out).</summary>
+    public static async Task<string?> PrimaryRegionAsync(TestLab lab) =>
+        (await Eventually.HoldsAsync(lab.StatusAsync, s => s.GetProperty("primaryRegion").ValueKind == JsonValueKind.String,
+            TimeSpan.FromSeconds(30), "the status to name a primary region")).GetProperty("primaryRegion").GetString();
 
     /// <summary>The bytes of the controller's last lag sample, or -1 when it has none yet.</summary>
     public static long LagBytes(JsonElement controller) =>

@@ -29,8 +29,8 @@ public static class Poll
             ct.ThrowIfCancellationRequested();
             // Read the clock before checking: a check that starts before the deadline counts.
             var expired = timeout != Timeout.InfiniteTimeSpan && time.GetElapsedTime(start) >= timeout;
-            // No context to return to: the next check runs where the delay ends (with a fake clock,
-            // inside Advance), which keeps tests deterministic.
+            // A wait has no context to return to (ConfigureAwait(false)): callers on a UI or test
+            // context are not blocked by it, and it does not depend on theirs.
             if (await condition(ct).ConfigureAwait(false)) return true;
             if (expired) return false;
             await Task.Delay(interval, time, ct).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Regami.Dr.Core.Notifications;
 using Regami.Dr.Server.Notifications;
 
@@ -71,7 +72,7 @@ public class NotificationOptionsTests
     public void Create_refuses_invalid_options_up_front()
     {
         var ex = Assert.Throws<ArgumentException>(() =>
-            NotificationDispatcher.Create(Valid(), new ListLogger(), TimeProvider.System, http: null, console: TextWriter.Null, snsPublisher: null));
+            NotificationDispatcher.Create(Valid(), new ListLogger(), new FakeTimeProvider(), http: null, console: TextWriter.Null, snsPublisher: null));
 
         Assert.Contains("chatWebhooks are configured but no HttpClient was given", ex.Message);
         Assert.Contains("snsTopicArn is set but no SNS publisher was given", ex.Message);
@@ -82,7 +83,7 @@ public class NotificationOptionsTests
     public void Create_builds_one_channel_per_configured_destination()
     {
         using var http = new HttpClient();
-        var dispatcher = NotificationDispatcher.Create(Valid(), new ListLogger(), TimeProvider.System, http, TextWriter.Null, new RecordingSnsPublisher());
+        var dispatcher = NotificationDispatcher.Create(Valid(), new ListLogger(), new FakeTimeProvider(), http, TextWriter.Null, new RecordingSnsPublisher());
 
         Assert.Equal(
             [(ChannelKind.Console, "console"), (ChannelKind.File, "file"), (ChannelKind.Chat, "ops"), (ChannelKind.Email, "email"), (ChannelKind.Sns, "sns")],
