@@ -4,6 +4,7 @@ using Regami.Dr.Core.Runbooks;
 using Regami.Dr.Lab;
 using Regami.Dr.Lab.Configuration;
 using Regami.Dr.Lab.Provider;
+using Regami.Dr.Lab.State;
 using Regami.Dr.Server.Controller;
 using Regami.Dr.Store;
 
@@ -17,7 +18,9 @@ public static class LabProvider
         // The store opens only when the roles are first read or written: a command on a lab that
         // does not exist must not create its state directory.
         var store = new Lazy<StateStore>(() => StateStore.Open(stateRoot, time));
-        var topology = new StoreTopology(() => store.Value, config.Config.Regions.Select(r => r.Name).ToList(), config.Config.PrimaryRegion.Name);
+        var topology = new LegacyRoleImport(
+            new StoreTopology(() => store.Value, config.Config.Regions.Select(r => r.Name).ToList(), config.Config.PrimaryRegion.Name),
+            new Regami.Dr.Lab.State.LabPaths(stateRoot));
         return LabEnvironment.Create(stateRoot, LabOptions.From(config.Document, config.Config), config.Text, time, SelfInvocation.Current(), topology);
     }
 
