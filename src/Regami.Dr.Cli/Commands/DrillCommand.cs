@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Regami.Dr.Cli.Runbooks;
+using Regami.Dr.Core.Configuration;
 using Regami.Dr.Core.Drills;
 using Regami.Dr.Store;
 using Spectre.Console;

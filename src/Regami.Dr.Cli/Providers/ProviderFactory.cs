@@ -26,8 +26,8 @@ public static class ProviderFactory
         if (path is null && File.Exists(LabProvider.LegacyConfigCopy(stateRoot))) path = LabProvider.LegacyConfigCopy(stateRoot);
         if (path is null)
         {
-            var empty = ConfigDocument.Empty(LabOptionsEmbeddedName);
-            return new LoadedConfiguration(empty, DrConfiguration.From(empty), null, LabOptionsEmbeddedName);
+            var empty = ConfigDocument.Empty();
+            return new LoadedConfiguration(empty, DrConfiguration.From(empty), null, ConfigDocument.EmbeddedDefaultsName);
         }
         if (!File.Exists(path)) throw new ConfigurationException(path, null, null, "file not found");
         var text = File.ReadAllText(path);
@@ -43,8 +43,6 @@ public static class ProviderFactory
         var doc = ConfigDocument.Parse(text, name);
         return new LoadedConfiguration(doc, DrConfiguration.From(doc), text, path);
     }
-
-    private const string LabOptionsEmbeddedName = "(embedded lab defaults)";
 
     public static ProviderBundle Create(LoadedConfiguration config, string stateRoot, TimeProvider time) => config.Config.Provider switch
     {

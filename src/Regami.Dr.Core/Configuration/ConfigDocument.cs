@@ -24,21 +24,20 @@ public sealed class ConfigDocument
 
     public string FileName { get; }
 
-    /// <summary>Top-level keys present in the text, with their lines.</summary>
-    public IReadOnlyDictionary<string, int> TopLevelKeys { get; }
-
-    private ConfigDocument(string fileName, IReadOnlyList<ParsingEvent> events, Func<string, int?> locate, Func<int, string, string?> pathAt, IReadOnlyDictionary<string, int> keys)
+    private ConfigDocument(string fileName, IReadOnlyList<ParsingEvent> events, Func<string, int?> locate, Func<int, string, string?> pathAt)
     {
         this.pathAt = pathAt;
         exists = field => locate(field) is not null && pathAt(locate(field)!.Value, field.Split('.')[^1].Split('[')[0]) == field;
         FileName = fileName;
         this.events = events;
         this.locate = locate;
-        TopLevelKeys = keys;
     }
 
+    /// <summary>What errors and `config check` call the configuration when no file is given.</summary>
+    public const string EmbeddedDefaultsName = "(embedded lab defaults)";
+
     /// <summary>An empty document: every section takes its defaults.</summary>
-    public static ConfigDocument Empty(string name) => Parse("{}", name);
+    public static ConfigDocument Empty(string name = EmbeddedDefaultsName) => Parse("{}", name);
 
     public static ConfigDocument Parse(string yaml, string fileName)
     {
@@ -52,38 +51,13 @@ public sealed class ConfigDocument
         {
             throw new ConfigurationException(fileName, (int)e.Start.Line, null, YamlErrors.Message(e));
         }
-        var keys = new Dictionary<string, int>(StringComparer.Ordinal);
-        var depth = 0;
-        var expectKey = false;
-        foreach (var e in list)
-        {
-            switch (e)
-            {
-                case MappingStart:
-                    depth++;
-                    expectKey = depth == 1;
-                    continue;
-                case MappingEnd:
-                    depth--;
-                    expectKey = depth == 1;
-                    continue;
-                case SequenceStart: depth++; expectKey = false; continue;
-                case SequenceEnd: depth--; expectKey = depth == 1; continue;
-                case Scalar s when depth == 1:
-                    if (expectKey) keys.TryAdd(s.Value, (int)s.Start.Line);
-                    expectKey = !expectKey;
-                    continue;
-            }
-        }
         if (list.OfType<MappingStart>().FirstOrDefault() is null && list.OfType<Scalar>().FirstOrDefault(s => s.Value.Length > 0) is { } top)
             throw new ConfigurationException(fileName, (int)top.Start.Line, null, "the configuration must be a mapping of keys (e.g. `provider: lab`)");
-        return new ConfigDocument(fileName, list, YamlLocator.For(yaml), YamlLocator.PathAt(yaml), keys);
+        return new ConfigDocument(fileName, list, YamlLocator.For(yaml), YamlLocator.PathAt(yaml));
     }
 
     /// <summary>The line of a dotted field path such as <c>regions[1].role</c> or <c>lab.dns.port</c>.</summary>
     public int? LineOf(string field) => locate(field);
-
-    public bool Has(string topLevelKey) => TopLevelKeys.ContainsKey(topLevelKey);
 
     /// <summary>Whether the text sets the dotted field (e.g. <c>controller.cooldown</c>), as opposed to leaving it to its default.</summary>
     public bool Mentions(string field) => exists(field);
@@ -141,37 +115,30 @@ public sealed class ConfigDocument
 
     private List<ParsingEvent> RootWithout(IReadOnlySet<string> skip)
     {
-        var result = new List<ParsingEvent>();
-        var rootStart = events.ToList().FindIndex(e => e is MappingStart);
+        var rootStart = RootStart();
         if (rootStart < 0) return [new StreamStart(), new DocumentStart(), new MappingStart(), new MappingEnd(), new DocumentEnd(true), new StreamEnd()];
-        var rootEnd = EndOfNode(rootStart);
-        for (var i = 0; i < events.Count; i++)
+        var result = events.Take(rootStart + 1).ToList();
+        var i = rootStart + 1;
+        // Walk the root's key/value pairs; copy those bound here, leave out the sections bound elsewhere.
+        while (i < events.Count && events[i] is not MappingEnd)
         {
-            if (i > rootStart && i < rootEnd && events[i] is Scalar key && skip.Contains(key.Value) && IsTopLevelKeyAt(i, rootStart))
-            {
-                i = EndOfNode(i + 1); // skip the key and its value
-                continue;
-            }
-            result.Add(events[i]);
+            var end = EndOfNode(EndOfNode(i) + 1);
+            if (!(events[i] is Scalar key && skip.Contains(key.Value))) result.AddRange(events.Skip(i).Take(end - i + 1));
+            i = end + 1;
         }
+        result.AddRange(events.Skip(i));
         return result;
     }
 
-    private bool IsTopLevelKeyAt(int index, int rootStart)
+    private int RootStart()
     {
-        var i = rootStart + 1;
-        while (i < index)
-        {
-            i = EndOfNode(i) + 1;          // key
-            if (i > index) return false;
-            i = EndOfNode(i) + 1;          // value
-        }
-        return i == index;
+        for (var i = 0; i < events.Count; i++) if (events[i] is MappingStart) return i;
+        return -1;
     }
 
     private int IndexOfTopLevelValue(string key)
     {
-        var rootStart = events.ToList().FindIndex(e => e is MappingStart);
+        var rootStart = RootStart();
         if (rootStart < 0) return -1;
         var i = rootStart + 1;
         while (i < events.Count && events[i] is not MappingEnd)

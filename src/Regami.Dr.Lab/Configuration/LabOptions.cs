@@ -99,9 +99,7 @@ public sealed class LabOptions(DrConfiguration config, LabSection lab)
     public RegionOptions? FindRegion(string name) => Regions.FirstOrDefault(r => r.Name == name);
 
     /// <summary>The embedded defaults: the lab of the design.</summary>
-    public static LabOptions Defaults() => From(ConfigDocument.Empty(EmbeddedName), new DrConfiguration());
-
-    public const string EmbeddedName = "(embedded lab defaults)";
+    public static LabOptions Defaults() => From(ConfigDocument.Empty(), new DrConfiguration());
 
     /// <summary>Binds <c>lab:</c> and checks it against the neutral part; errors name file, line and field.</summary>
     public static LabOptions From(ConfigDocument doc, DrConfiguration config)
