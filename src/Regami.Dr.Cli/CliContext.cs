@@ -55,7 +55,7 @@ public sealed class CliSession(LoadedConfiguration configuration, ProviderBundle
     public StateStore Store => store ??= StateStore.Open(StateRoot, Time);
 
     /// <summary>The runbooks with the configured policy (the RPO guard of regami-dr.yaml, never built-in defaults).</summary>
-    public RunbookCatalog Catalog => new(Bundle.Ports, Configuration.Config.FailoverPolicy);
+    public RunbookCatalog Catalog => new(Bundle.Ports, Bundle.EffectivePolicy);
 
     /// <summary>The drill's ports over this environment and this state store.</summary>
     public Core.Drills.DrillPorts DrillPorts() =>

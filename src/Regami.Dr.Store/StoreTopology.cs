@@ -8,7 +8,10 @@ namespace Regami.Dr.Store;
 /// orchestrator believes, whatever the provider, kept across runs and shared by the CLI and the
 /// controller. One key per region, so setting one role never rewrites another.
 /// </summary>
-public sealed class StoreTopology(Func<StateStore> store, IReadOnlyList<string> regions, string homeRegion) : ITopologyPort
+/// <param name="configured">Roles to assume for a region the store has no role for yet (a cloud environment is not
+/// created by us, so nothing recorded its starting roles: the configuration's are the starting point).</param>
+public sealed class StoreTopology(Func<StateStore> store, IReadOnlyList<string> regions, string homeRegion,
+    IReadOnlyDictionary<string, RegionRole>? configured = null) : ITopologyPort
 {
     public const string RoleKeyPrefix = "topology.role.";
     public const string ReplicationModeKey = "topology.replication-mode";
@@ -20,7 +23,8 @@ public sealed class StoreTopology(Func<StateStore> store, IReadOnlyList<string> 
         foreach (var region in regions)
         {
             var stored = await s.GetAsync(RoleKeyPrefix + region, ct);
-            roles[region] = stored is { } v && Enum.TryParse<RegionRole>(v.Value, ignoreCase: true, out var role) ? role : RegionRole.Unknown;
+            roles[region] = stored is { } v && Enum.TryParse<RegionRole>(v.Value, ignoreCase: true, out var role) ? role
+                : configured?.GetValueOrDefault(region, RegionRole.Unknown) ?? RegionRole.Unknown;
         }
         var mode = await s.GetAsync(ReplicationModeKey, ct) is { } m && Enum.TryParse<ReplicationMode>(m.Value, ignoreCase: true, out var parsed)
             ? parsed : ReplicationMode.Async;

@@ -44,15 +44,15 @@ public sealed class BadInputTests
     }
 
     [Fact]
-    public async Task Choosing_the_aws_provider_before_it_exists_exits_2_saying_so()
+    public async Task Choosing_the_aws_provider_without_its_section_exits_2_naming_it()
     {
         var dir = TestLab.NewBaseDirectory();
         var config = Path.Combine(dir, "regami-dr.yaml");
         File.WriteAllText(config, "provider: aws\n");
         var r = await CliProcess.RunAsync(["status", "--config", config, "--state-dir", Path.Combine(dir, "state")]);
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains($"{config}:1: field 'provider'", r.StandardError);
-        Assert.Contains("not available", r.StandardError);
+        Assert.Contains("field 'aws'", r.StandardError);
+        Assert.Contains("needs an aws: section", r.StandardError);
     }
 
     [Fact]

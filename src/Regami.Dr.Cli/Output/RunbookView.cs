@@ -6,7 +6,7 @@ namespace Regami.Dr.Cli.Output;
 /// <summary>Plain lines for runbooks: readable in a terminal and in a CI log alike.</summary>
 public static class RunbookView
 {
-    public static void RenderPlan(Runbook runbook, IReadOnlyList<PlannedStep> plan)
+    public static void RenderPlan(Runbook runbook, IReadOnlyList<PlannedStep> plan, IReadOnlyDictionary<string, IReadOnlyList<string>>? commands = null)
     {
         Console.WriteLine($"Plan for {runbook.Kind} ({string.Join(", ", runbook.Parameters.Select(kv => $"{kv.Key}={kv.Value}"))}) — dry run, nothing will change:");
         foreach (var s in plan)
@@ -19,6 +19,8 @@ public static class RunbookView
             };
             Console.WriteLine($"  {s.Index,2}. {s.Name,-24} {s.Description}");
             Console.WriteLine($"      {state}");
+            foreach (var command in commands?.GetValueOrDefault(s.Name) ?? [])
+                Console.WriteLine($"      $ {command}");
         }
     }
 

@@ -47,6 +47,7 @@ public static class ProviderFactory
     public static ProviderBundle Create(LoadedConfiguration config, string stateRoot, TimeProvider time) => config.Config.Provider switch
     {
         "lab" => LabProvider.Bundle(LabProvider.Environment(config, stateRoot, time), time),
+        "aws" => Aws.AwsCliProvider.Bundle(config, stateRoot, time),
         // DrConfiguration.From refuses providers that are not implemented; this is the guard behind it.
         var other => throw new ConfigurationException(config.Source, config.Document.LineOf("provider"), "provider", $"the '{other}' provider is not available in this version of regami-dr"),
     };

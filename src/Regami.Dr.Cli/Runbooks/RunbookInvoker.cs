@@ -53,8 +53,11 @@ public sealed class RunbookInvoker(CliSession session)
         if (request.DryRun)
         {
             var plan = await engine.PlanAsync(runbook, unfinished is not null && request.ResumeRunId is not null ? unfinished : null, ct);
-            if (request.Output == OutputFormat.Json) Json.Write(new { kind = runbook.Kind, dryRun = true, parameters = runbook.Parameters, plan });
-            else RunbookView.RenderPlan(runbook, plan);
+            // A provider with commands of its own (AWS) shows them under each step: the manual runbook.
+            var commands = plan.ToDictionary(s => s.Name, s => session.Bundle.CommandPlan?.CommandsFor(runbook.Kind, runbook.Parameters, s.Name) ?? []);
+            if (request.Output == OutputFormat.Json)
+                Json.Write(new { kind = runbook.Kind, dryRun = true, provider = session.Bundle.Name, parameters = runbook.Parameters, plan = plan.Select(s => new { s.Index, s.Name, s.Description, s.Region, s.State, s.Reason, commands = commands[s.Name] }) });
+            else RunbookView.RenderPlan(runbook, plan, commands);
             return ExitCodes.Ok;
         }
 

@@ -18,7 +18,7 @@ public sealed class DrConfiguration
     public static readonly IReadOnlyDictionary<string, bool> Providers = new Dictionary<string, bool>
     {
         ["lab"] = true,
-        ["aws"] = false,
+        ["aws"] = true,
     };
 
     /// <summary>Top-level keys bound outside Core: the notifications (Server) and one section per provider.</summary>

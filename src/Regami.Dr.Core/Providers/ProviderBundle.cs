@@ -34,6 +34,21 @@ public sealed record ProviderBundle
     /// <summary>What a drill needs beyond the runbook ports (faults, workload, records, lifecycle…), given the state store's journal, audit and lease; null where a provider cannot run drills.</summary>
     public Func<IRunbookJournal, IAuditLog, IRunbookLease, DrillPorts>? Drills { get; init; }
 
+    /// <summary>The runbooks' guard policy and waits. Defaults to the configuration's; a provider whose operations take minutes (RDS promotion) sets longer waits.</summary>
+    public FailoverPolicy? Policy { get; init; }
+
+    /// <summary>The guard policy runbooks run with: <see cref="Policy"/> when the provider set one, else the configuration's.</summary>
+    public FailoverPolicy EffectivePolicy => Policy ?? Configuration.FailoverPolicy;
+
+    /// <summary>For a dry run: the provider's own commands behind each runbook step (AWS: the exact AWS CLI calls). Null where a provider has none to show.</summary>
+    public IRunbookCommandPlan? CommandPlan { get; init; }
+
+    /// <summary>Publishes notifications to the provider's topics (AWS: SNS), by severity; null where the provider has none.</summary>
+    public Notifications.ISnsPublisher? Sns { get; init; }
+
+    /// <summary>The SNS topic ARN for each severity (sev1..sev3) the provider publishes alerts to.</summary>
+    public IReadOnlyDictionary<Alerting.Severity, string> SnsTopics { get; init; } = new Dictionary<Alerting.Severity, string>();
+
     /// <summary>Backups, snapshots and point-in-time recovery (issue 11 fills this slot).</summary>
     public IBackupPort? Backups { get; init; }
 

@@ -120,7 +120,7 @@ public static class FailoverRunbook
         yield return new RunbookStep
         {
             Name = StepNames.FenceDatabase,
-            Description = $"make {from}'s database accept no writes (stop it; kill it if it will not stop)",
+            Description = $"make {from}'s database accept no writes (lab: stop it, killed if it will not stop; AWS: no client can connect)",
             Region = from,
             Options = new StepOptions(TimeSpan.FromSeconds(45), 1),
             // Skipped only when it is stopped AND recorded as fenced: the recorded role is what keeps
@@ -140,7 +140,7 @@ public static class FailoverRunbook
     internal static RunbookStep Promote(string to, DrPorts ports, FailoverPolicy policy) => new()
     {
         Name = StepNames.PromoteStandby,
-        Description = $"promote {to}'s database (pg_promote) and wait until it accepts writes",
+        Description = $"promote {to}'s database (lab: pg_promote; AWS: promote-read-replica) and wait until it accepts writes",
         Region = to,
         Options = new StepOptions(policy.PromoteTimeout),
         AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(to, ct)) is { Writable: true }

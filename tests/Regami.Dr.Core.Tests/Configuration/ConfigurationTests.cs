@@ -91,11 +91,13 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
-    public void The_aws_provider_is_refused_until_it_exists()
+    public void The_aws_provider_without_its_section_is_refused_naming_the_section()
     {
-        var e = Assert.Throws<ConfigurationException>(() => Load("provider: aws\n"));
-        Assert.Equal(("provider", 1), (e.Field, e.Line));
-        Assert.Contains("not available", e.Message);
+        var doc = ConfigDocument.Parse("provider: aws\n", "x.yaml");
+        var config = DrConfiguration.From(doc);
+        var e = Assert.Throws<ConfigurationException>(() => Regami.Dr.Aws.AwsProvider.Section(doc, config));
+        Assert.Equal("aws", e.Field);
+        Assert.Contains("needs an aws: section", e.Message);
     }
 
     [Fact]
@@ -252,6 +254,7 @@ public sealed class ConfigurationTests
         var bound = Bindable(typeof(DrConfiguration), "")
             .Concat(Bindable(typeof(NotificationOptions), "notifications."))
             .Concat(Bindable(typeof(LabSection), "lab."))
+            .Concat(Bindable(typeof(Regami.Dr.Aws.Configuration.AwsSection), "aws."))
             .Append("notifications").Append("lab").Append("aws").ToHashSet();
         Assert.Empty(bound.Except(inSchema));
         Assert.Empty(inSchema.Except(bound));

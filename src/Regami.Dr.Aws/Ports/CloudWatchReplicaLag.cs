@@ -1,0 +1,41 @@
+using Regami.Dr.Core.Ports;
+
+namespace Regami.Dr.Aws.Ports;
+
+/// <summary>One ReplicaLag datapoint: when CloudWatch says it was taken, and the lag then (whole seconds).</summary>
+public sealed record ReplicaLagSample(DateTimeOffset At, double Seconds);
+
+/// <summary>The standby's ReplicaLag as CloudWatch reports it (AWS/RDS, per-minute maximum).</summary>
+public sealed class CloudWatchReplicaLag(AwsContext aws)
+{
+    public async Task<ReplicaLagSample?> LatestAsync(string standbyRegion, TimeSpan window, CancellationToken ct)
+    {
+        var body = await aws.CallAsync(aws.Commands.ReplicaLag(standbyRegion, aws.Time.GetUtcNow(), window), ct);
+        var result = body["MetricDataResults"]?[0];
+        var stamps = result?["Timestamps"]?.AsArray().Select(t => DateTimeOffset.Parse(t!.GetValue<string>())).ToList() ?? [];
+        var values = result?["Values"]?.AsArray().Select(v => v!.GetValue<double>()).ToList() ?? [];
+        return stamps.Zip(values, (at, v) => new ReplicaLagSample(at, v)).MaxBy(s => s.At);
+    }
+}
+
+/// <summary>
+/// The RPO guard's memory on AWS is CloudWatch itself: the newest ReplicaLag of the standby,
+/// still there when the primary's region is gone. The sample's age is added to its lag — the
+/// replica may have fallen further behind since — so an old sample can only look worse, never
+/// better (the conservative reading).
+/// </summary>
+public sealed class CloudWatchLagMemory(AwsContext aws, ITopologyPort topology, TimeSpan window) : ILagMemory
+{
+    public Task RememberAsync(LagSample sample, CancellationToken ct) => Task.CompletedTask;
+
+    public async Task<LagSample?> LastAsync(CancellationToken ct)
+    {
+        var t = await topology.GetAsync(ct);
+        if (t.Standby is not { } standby) return null;
+        var primary = t.Primary ?? t.Others(standby).First();
+        var sample = await new CloudWatchReplicaLag(aws).LatestAsync(standby, window, ct);
+        if (sample is null) return null;
+        var age = aws.Time.GetUtcNow() - sample.At;
+        return new LagSample(sample.At, primary, standby, Bytes: null, Seconds: sample.Seconds + Math.Max(0, age.TotalSeconds));
+    }
+}
