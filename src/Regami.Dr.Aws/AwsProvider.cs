@@ -45,7 +45,7 @@ public static class AwsProvider
             Configuration = config,
             Ports = new DrPorts(database, compute, traffic, topology, lag),
             Health = new Route53HealthSource(traffic, regions),
-            Status = new AwsStatusReader(aws, database, compute, traffic, topology, config.Environment, controllerUrl),
+            Status = new AwsStatusReader(aws, database, compute, traffic, topology, config, controllerUrl),
             ControllerUrl = controllerUrl,
             // RDS promotion and ECS start take minutes, not the lab's seconds.
             Policy = config.FailoverPolicy with

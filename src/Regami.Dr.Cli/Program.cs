@@ -19,6 +19,7 @@ root.Subcommands.Add(MonitorCommand.Create(g));
 root.Subcommands.Add(AlertsCommand.Create(g));
 root.Subcommands.Add(DrillCommand.Create(g));
 root.Subcommands.Add(ConfigCommand.Create(g));
+root.Subcommands.Add(Regami.Dr.Cli.Providers.Aws.AwsCommand.Create(g));
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

@@ -13,7 +13,7 @@ namespace Regami.Dr.Aws.Ports;
 /// that does not exist, which is a configuration error (exit 2).
 /// </summary>
 public sealed class AwsStatusReader(AwsContext aws, RdsDatabasePort database, EcsComputePort compute, Route53TrafficPort traffic,
-    ITopologyPort topology, string environment, Uri controllerUrl) : IStatusReader
+    ITopologyPort topology, Core.Configuration.DrConfiguration config, Uri controllerUrl) : IStatusReader
 {
     public async Task<SystemStatus> ReadAsync(CancellationToken ct)
     {
@@ -24,6 +24,14 @@ public sealed class AwsStatusReader(AwsContext aws, RdsDatabasePort database, Ec
         string? active = null;
         try { active = await traffic.ResolveActiveRegionAsync(ct); }
         catch (AwsServiceException e) when (!e.IsNotFound) { problems.Add($"traffic: {e.Message}"); }
+
+        // The plan's CloudWatch alarms: one missing or firing is a problem worth a line.
+        try
+        {
+            foreach (var a in await AwsAlarmStates.ReadAsync(aws.Api, aws.Commands, config, aws.Section, ct))
+                if (a.State != "OK" && a.State != "INSUFFICIENT_DATA") problems.Add($"alarm {a.Name} ({a.Region}): {a.State ?? "missing"} — {a.Reason}");
+        }
+        catch (AwsServiceException e) when (!e.IsNotFound) { problems.Add($"alarms: {e.Message}"); }
 
         var standby = regions.FirstOrDefault(r => r.Status.Database.InRecovery == true);
         ReplicaLagSample? lag = null;
@@ -38,7 +46,7 @@ public sealed class AwsStatusReader(AwsContext aws, RdsDatabasePort database, Ec
             ? r.Status with { Database = r.Status.Database with { LagSeconds = s } } : r.Status).ToList();
 
         return new SystemStatus(
-            environment,
+            config.Environment,
             regionStatuses.FirstOrDefault(r => r.Database.Writable)?.Name,
             regionStatuses,
             new TrafficStatus(aws.Section.Route53.RecordName, active, (int)aws.Section.Route53.Ttl.TotalSeconds,

@@ -49,7 +49,8 @@ public sealed class RdsDatabasePort(AwsContext aws) : IDatabasePort
             Lsn: null,
             ReplicaLagBytes: null,
             ReplicaLagSeconds: null,
-            ReplicaStreaming: db.IsReplica ? serving : null,
+            // A primary "streams" when RDS lists a read replica of it; a replica when it serves.
+            ReplicaStreaming: db.IsReplica ? serving : db.Replicas.Count > 0,
             Error: fenced ? $"fenced: serves only through {aws.Section.Region(region).FenceSecurityGroup}" : serving ? null : $"RDS status {db.Status}");
     }
 

@@ -149,8 +149,8 @@ public static class SwitchoverRunbook
             Description = reclone switch
             {
                 ReclonePolicy.Always => $"make {region} a replica of {primary} with a fresh pg_basebackup (--reclone)",
-                ReclonePolicy.WhenRewindImpossible => $"make {region} a replica of {primary} with pg_rewind (a fresh clone only if rewind is impossible)",
-                _ => $"make {region} a replica of {primary} (pg_rewind; nothing diverged after a clean switchover)",
+                ReclonePolicy.WhenRewindImpossible => $"make {region} a replica of {primary} (lab: pg_rewind, a fresh clone only if rewind is impossible; AWS: a new read replica)",
+                _ => $"make {region} a replica of {primary} (lab: pg_rewind, nothing diverged after a clean switchover; AWS: a new read replica)",
             },
             Region = region,
             Options = new StepOptions(TimeSpan.FromMinutes(30)),

@@ -219,7 +219,8 @@ public sealed class NotificationDispatcher
     /// <param name="console">Where the console channel writes (default <see cref="System.Console.Out"/>).</param>
     /// <param name="snsPublisher">Required when <see cref="NotificationOptions.SnsTopicArn"/> is set.</param>
     public static NotificationDispatcher Create(NotificationOptions options, ILogger logger, TimeProvider time,
-        HttpClient? http = null, TextWriter? console = null, ISnsPublisher? snsPublisher = null)
+        HttpClient? http = null, TextWriter? console = null, ISnsPublisher? snsPublisher = null,
+        IReadOnlyDictionary<Regami.Dr.Core.Alerting.Severity, string>? snsTopics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = options.Validate().ToList();
@@ -239,8 +240,8 @@ public sealed class NotificationDispatcher
             channels.Add(new SlackWebhookChannel(http!, new Uri(url), name));
         if (options.Smtp is { } smtp)
             channels.Add(new SmtpEmailChannel(smtp, options.DefaultEmailRecipients));
-        if (options.SnsTopicArn is { } topic)
-            channels.Add(new SnsChannel(snsPublisher!, topic));
+        if (options.SnsTopicArn is not null || snsTopics is { Count: > 0 } && snsPublisher is not null)
+            channels.Add(new SnsChannel(snsPublisher!, options.SnsTopicArn, snsTopics));
 
         return new NotificationDispatcher(new Escalator(options.ToPolicy(), options.Contacts), channels, logger, time, options.DeliveryTimeout);
     }

@@ -9,16 +9,25 @@ public sealed class SnsChannel : INotificationChannel
     public const int MaxSubjectLength = 100;
 
     private readonly ISnsPublisher _publisher;
+    private readonly IReadOnlyDictionary<Regami.Dr.Core.Alerting.Severity, string> _bySeverity;
 
-    public SnsChannel(ISnsPublisher publisher, string topicArn)
+    /// <param name="topicArn">The topic for every severity without one of its own (null: only <paramref name="bySeverity"/>'s).</param>
+    /// <param name="bySeverity">A topic per severity (the AWS provider's <c>aws.sns</c>: sev1, sev2, sev3).</param>
+    public SnsChannel(ISnsPublisher publisher, string? topicArn, IReadOnlyDictionary<Regami.Dr.Core.Alerting.Severity, string>? bySeverity = null)
     {
         _publisher = publisher ?? throw new ArgumentNullException(nameof(publisher));
-        if (!IsTopicArn(topicArn))
-            throw new ArgumentException($"'{topicArn}' is not an SNS topic ARN (expected arn:aws:sns:REGION:ACCOUNT:NAME)", nameof(topicArn));
+        _bySeverity = bySeverity ?? new Dictionary<Regami.Dr.Core.Alerting.Severity, string>();
+        foreach (var arn in _bySeverity.Values.Append(topicArn).OfType<string>())
+            if (!IsTopicArn(arn))
+                throw new ArgumentException($"'{arn}' is not an SNS topic ARN (expected arn:aws:sns:REGION:ACCOUNT:NAME)", nameof(topicArn));
+        if (topicArn is null && _bySeverity.Count == 0) throw new ArgumentException("no SNS topic given", nameof(topicArn));
         TopicArn = topicArn;
     }
 
-    public string TopicArn { get; }
+    public string? TopicArn { get; }
+
+    /// <summary>The topic a delivery of <paramref name="severity"/> goes to; null when none is configured for it.</summary>
+    public string? TopicFor(Regami.Dr.Core.Alerting.Severity severity) => _bySeverity.GetValueOrDefault(severity) ?? TopicArn;
 
     public ChannelKind Kind => ChannelKind.Sns;
 
@@ -27,7 +36,9 @@ public sealed class SnsChannel : INotificationChannel
     public Task DeliverAsync(Delivery delivery, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(delivery);
-        return _publisher.PublishAsync(TopicArn, SubjectFor(delivery.Subject), $"{delivery.Subject}\n\n{delivery.Text}", cancellationToken);
+        // A severity without a topic is not published on SNS (the other channels still carry it).
+        if (TopicFor(delivery.Severity) is not { } topic) return Task.CompletedTask;
+        return _publisher.PublishAsync(topic, SubjectFor(delivery.Subject), $"{delivery.Subject}\n\n{delivery.Text}", cancellationToken);
     }
 
     /// <summary>An SNS subject: one line, at most 100 characters.</summary>
