@@ -25,12 +25,18 @@ public static class AwsProvider
     }
 
     /// <summary>The CLI driver for this configuration; <paramref name="announce"/> hears which binary and version is used.</summary>
-    public static AwsCliDriver Driver(AwsSection section, TimeProvider time, IAwsCallObserver? observer, Action<string>? announce) =>
-        new(new AwsCliBinary(section.CliPath, announce), Settings(section), time, observer);
+    public static AwsCliDriver Driver(AwsSection section, TimeProvider time, IAwsCallObserver? observer, Action<string>? announce)
+    {
+        IAwsCliTransport? transport = null;
+        var binary = new AwsCliBinary(section.CliPath, version => announce?.Invoke($"{version}, {transport?.Mode} mode"));
+        transport = AwsCliTransports.Create(section.CliMode, binary);
+        return new(binary, transport, Settings(section), time, observer);
+    }
 
     public static AwsCliSettings Settings(AwsSection section) => new(section.Profile, section.EndpointUrl, section.CallTimeout);
 
-    public static ProviderBundle Bundle(DrConfiguration config, AwsSection section, IAwsApi api, ITopologyPort topology, TimeProvider time, HttpClient? http = null)
+    public static ProviderBundle Bundle(DrConfiguration config, AwsSection section, IAwsApi api, ITopologyPort topology, TimeProvider time,
+        HttpClient? http = null, IHostFacts? host = null, Core.Drills.IDrillReportSink? reports = null)
     {
         var aws = new AwsContext(api, new AwsCommands(section), time);
         var regions = config.Regions.Select(r => r.Name).ToList();
@@ -39,21 +45,26 @@ public static class AwsProvider
         var traffic = new Route53TrafficPort(aws, regions, config.HealthCheck, http);
         var lag = new CloudWatchLagMemory(aws, topology, config.RpoGuard.MaxSampleAge + TimeSpan.FromMinutes(5));
         var controllerUrl = new Uri(section.ControllerUrl);
+        var ports = new DrPorts(database, compute, traffic, topology, lag);
+        var health = new Route53HealthSource(traffic, regions);
+        // RDS promotion and ECS start take minutes, not the lab's seconds.
+        var policy = config.FailoverPolicy with
+        {
+            PromoteTimeout = TimeSpan.FromMinutes(30),
+            ComputeTimeout = TimeSpan.FromMinutes(15),
+            CatchUpTimeout = TimeSpan.FromHours(6),
+        };
         return new ProviderBundle
         {
             Name = Name,
             Configuration = config,
-            Ports = new DrPorts(database, compute, traffic, topology, lag),
-            Health = new Route53HealthSource(traffic, regions),
+            Ports = ports,
+            Health = health,
             Status = new AwsStatusReader(aws, database, compute, traffic, topology, config, controllerUrl),
             ControllerUrl = controllerUrl,
-            // RDS promotion and ECS start take minutes, not the lab's seconds.
-            Policy = config.FailoverPolicy with
-            {
-                PromoteTimeout = TimeSpan.FromMinutes(30),
-                ComputeTimeout = TimeSpan.FromMinutes(15),
-                CatchUpTimeout = TimeSpan.FromHours(6),
-            },
+            Policy = policy,
+            ControlPlaneDrill = host is null || reports is null ? null
+                : (journal, audit, lease) => new Drills.AwsControlPlaneDrill(config, ports, traffic, health, aws, journal, audit, lease, host, reports, policy),
             CommandPlan = new AwsRunbookCommandPlan(aws.Commands, Settings(section), config.Compute.ActiveInstances, config.Compute.StandbyInstances, section.PublicCheckUrl),
             Sns = new SnsPublisher(api),
             SnsTopics = Enum.GetValues<Severity>().Where(s => section.TopicFor(s) is not null).ToDictionary(s => s, s => section.TopicFor(s)!),

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Polly;
 using Polly.Retry;
 using Regami.Dr.Core.Providers;
@@ -8,25 +7,26 @@ using Regami.Dr.Core.Providers;
 namespace Regami.Dr.Aws.Cli;
 
 /// <summary>
-/// Drives AWS CLI v2 as a subprocess, one process per call: <c>--output json --no-cli-pager
-/// --region R</c>, the request in a 0600 temporary file passed with <c>--cli-input-json</c>
-/// (nothing from the request on the command line, no secret anywhere), the CLI's standard
-/// credential chain. Each attempt has the call timeout; throttling, 5xx and unreachable
-/// endpoints are retried with exponential backoff (Polly). <c>--debug</c> is on only so that
-/// AWS's request id can be read from the response headers: stderr is parsed for the id and the
-/// error line, then dropped — it is never printed or stored.
+/// Drives AWS CLI v2: <c>--output json --no-cli-pager --region R</c>, the request in a 0600
+/// temporary file passed with <c>--cli-input-json</c> (nothing from the request on the command
+/// line, no secret anywhere), the CLI's standard credential chain. Each attempt has the call
+/// timeout; throttling, 5xx and unreachable endpoints are retried with exponential backoff
+/// (Polly). How the command line reaches the CLI is the transport's business: a process per call,
+/// or the CLI's own driver kept running (<see cref="LongLivedCliTransport"/>).
 /// </summary>
-public sealed partial class AwsCliDriver : IAwsApi
+public sealed class AwsCliDriver : IAwsApi, IDisposable
 {
     private readonly AwsCliBinary binary;
+    private readonly IAwsCliTransport transport;
     private readonly AwsCliSettings settings;
     private readonly IAwsCallObserver? observer;
     private readonly ResiliencePipeline retry;
     private readonly TimeProvider time;
 
-    public AwsCliDriver(AwsCliBinary binary, AwsCliSettings settings, TimeProvider time, IAwsCallObserver? observer = null, int maxRetryAttempts = 3, TimeSpan? retryDelay = null)
+    public AwsCliDriver(AwsCliBinary binary, IAwsCliTransport transport, AwsCliSettings settings, TimeProvider time, IAwsCallObserver? observer = null, int maxRetryAttempts = 3, TimeSpan? retryDelay = null)
     {
         this.binary = binary;
+        this.transport = transport;
         this.settings = settings;
         this.observer = observer;
         this.time = time;
@@ -43,6 +43,10 @@ public sealed partial class AwsCliDriver : IAwsApi
     }
 
     public AwsCliSettings Settings => settings;
+
+    public string TransportMode => transport.Mode;
+
+    public void Dispose() => transport.Dispose();
 
     public async Task<AwsResponse> CallAsync(AwsCall call, CancellationToken ct)
     {
@@ -70,43 +74,26 @@ public sealed partial class AwsCliDriver : IAwsApi
             await w.WriteAsync(call.InputJson);
         try
         {
-            var psi = new ProcessStartInfo(binary.Path)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = true,
-                UseShellExecute = false,
-            };
-            foreach (var a in new[] { call.Service, call.Operation, "--region", call.Region, "--output", "json", "--no-cli-pager", "--debug", "--cli-input-json", "file://" + inputFile })
-                psi.ArgumentList.Add(a);
-            if (settings.Profile.Length > 0) { psi.ArgumentList.Add("--profile"); psi.ArgumentList.Add(settings.Profile); }
-            if (settings.EndpointUrl.Length > 0) { psi.ArgumentList.Add("--endpoint-url"); psi.ArgumentList.Add(settings.EndpointUrl); }
-            psi.Environment["AWS_PAGER"] = "";
+            var args = new List<string> { call.Service, call.Operation, "--region", call.Region, "--output", "json", "--no-cli-pager", "--cli-input-json", "file://" + inputFile };
+            if (settings.Profile.Length > 0) args.AddRange(["--profile", settings.Profile]);
+            if (settings.EndpointUrl.Length > 0) args.AddRange(["--endpoint-url", settings.EndpointUrl]);
 
             var started = time.GetTimestamp();
-            using var process = Process.Start(psi) ?? throw new AwsServiceException(call, AwsFailureKind.Usage, "CliNotStarted", $"could not start {binary.Path}");
-            process.StandardInput.Close();
-            var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-            var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(settings.CallTimeout);
+            CliRun run;
             try
             {
-                await process.WaitForExitAsync(timeout.Token);
+                run = await transport.RunAsync(args, timeout.Token);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
-                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-                ct.ThrowIfCancellationRequested();
                 throw new AwsServiceException(call, AwsFailureKind.Timeout, "CallTimeout",
                     $"{call.ApiName} did not answer within {settings.CallTimeout.TotalSeconds:0.#} s (aws.callTimeout); the call was killed and its effect is unknown");
             }
-            var output = await stdout;
-            var errors = await stderr;
-            var requestId = RequestIds().Matches(errors).LastOrDefault()?.Groups[1].Value;
             var duration = time.GetElapsedTime(started);
-            if (process.ExitCode != 0) throw AwsServiceException.FromCli(call, process.ExitCode, errors, requestId);
-            return new AwsResponse(output.Trim().Length == 0 ? null : JsonNode.Parse(output), requestId, duration);
+            if (run.ExitCode != 0) throw AwsServiceException.FromCli(call, run.ExitCode, run.Stderr, run.RequestId);
+            return new AwsResponse(run.Stdout.Trim().Length == 0 ? null : JsonNode.Parse(run.Stdout), run.RequestId, duration);
         }
         finally
         {
@@ -114,9 +101,6 @@ public sealed partial class AwsCliDriver : IAwsApi
         }
     }
 
-    // --debug prints the response headers as a Python dict: {'x-amzn-requestid': '…'} (RDS, Route 53, ECS, SNS…) or 'x-amz-request-id' (S3).
-    [GeneratedRegex(@"'x-amzn?-request-?id': '([^']+)'", RegexOptions.IgnoreCase)]
-    private static partial Regex RequestIds();
 }
 
 /// <summary>

@@ -20,6 +20,13 @@ public sealed class AwsSection
     /// <summary>The AWS CLI v2 binary; empty = /usr/bin/aws (a v1 CLI earlier on PATH is never picked by accident).</summary>
     public string CliPath { get; set; } = "";
 
+    /// <summary>
+    /// How calls reach the CLI: <c>server</c> keeps the CLI's own driver running and feeds it one
+    /// command line per call (no start-up per call; Debian's awscli), <c>process</c> starts `aws`
+    /// per call (any CLI v2 build), <c>auto</c> (default) picks server when the CLI allows it.
+    /// </summary>
+    public string CliMode { get; set; } = "auto";
+
     /// <summary>Send every call to this endpoint instead of AWS (tests against moto). Empty in production.</summary>
     public string EndpointUrl { get; set; } = "";
 
@@ -62,6 +69,7 @@ public sealed class AwsSection
     {
         void Fail(string field, string problem) => throw doc.Error($"aws.{field}", problem);
         if (Account.Length != 12 || !Account.All(char.IsAsciiDigit)) Fail("account", $"must be the 12-digit account id (found '{Account}')");
+        if (CliMode is not ("auto" or "server" or "process")) Fail("cliMode", $"must be auto, server or process (found '{CliMode}')");
         if (CallTimeout <= TimeSpan.Zero) Fail("callTimeout", "must be greater than 0");
         if (PollInterval <= TimeSpan.Zero) Fail("pollInterval", "must be greater than 0");
         if (EndpointUrl.Length > 0 && !Uri.TryCreate(EndpointUrl, UriKind.Absolute, out _)) Fail("endpointUrl", $"must be an absolute URL (found '{EndpointUrl}')");

@@ -20,10 +20,11 @@ public static class DrillCommand
         var rpo = new Option<string?>("--rpo") { Description = "RPO target (e.g. 5m); default the scenario's, the plan's 5 min (0 for planned-switchover)" };
         var rate = new Option<double>("--rate") { Description = "Workload writes per second through the public name", DefaultValueFactory = _ => 50 };
         var reportDir = new Option<string?>("--report-dir") { Description = "Where the JSON, Markdown and HTML reports go (default: <state dir>/drills)" };
-        var keepLab = new Option<bool>("--keep-lab") { Description = "Leave a lab the drill brought up running afterwards" };
+        var keepLab = new Option<bool>("--keep-lab") { Description = "Leave a lab the drill brought up running afterwards (AWS: stay failed over, no failback)" };
+        var provider = new Option<string?>("--provider") { Description = "The provider to drill (lab or aws); must be the configuration's (--config). Default: the configuration's" };
         var drill = new Command("drill", "Run a DR drill on the lab: inject the fault, let the controller fail over, measure RTO and RPO from real acknowledged writes, verify, fail back, report. Exit 0 when the targets are met.")
         {
-            scenario, rto, rpo, rate, reportDir, keepLab,
+            scenario, rto, rpo, rate, reportDir, keepLab, provider,
         };
         drill.SetAction(async (parse, ct) =>
         {
@@ -42,8 +43,27 @@ public static class DrillCommand
             {
                 Policy = config.FailoverPolicy, // the configured RPO guard, as every other runbook
             };
-            var ports = session.DrillPorts();
+            if (parse.GetValue(provider) is { } wanted && wanted != session.Bundle.Name)
+                throw new CliException($"--provider {wanted}: {session.Configuration.Source} says provider: {session.Bundle.Name}; pass --config with a {wanted} configuration", ExitCodes.Usage);
             DrillReport report;
+            if (session.Bundle.ControlPlaneDrill is { } controlPlane)
+            {
+                // AWS: the runbooks for real, the outage simulated with the routing control.
+                try
+                {
+                    report = await controlPlane(session.Store.Journal, session.Store.Audit, session.Store.Lease)
+                        .RunAsync(request with { Policy = session.Bundle.EffectivePolicy }, line => Console.Error.WriteLine(line), ct);
+                }
+                catch (DrillRefusedException e)
+                {
+                    Console.Error.WriteLine($"regami-dr: drill refused: {e.Message}");
+                    return ExitCodes.Unsafe;
+                }
+                if (json) Console.WriteLine(DrillReportJson.Render(report));
+                else PrintSummary(report);
+                return report.Passed ? ExitCodes.Ok : ExitCodes.Failed;
+            }
+            var ports = session.DrillPorts();
             try
             {
                 if (!json && !Console.IsErrorRedirected)

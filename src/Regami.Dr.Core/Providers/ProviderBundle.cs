@@ -49,6 +49,9 @@ public sealed record ProviderBundle
     /// <summary>The SNS topic ARN for each severity (sev1..sev3) the provider publishes alerts to.</summary>
     public IReadOnlyDictionary<Alerting.Severity, string> SnsTopics { get; init; } = new Dictionary<Alerting.Severity, string>();
 
+    /// <summary>A control-plane drill (AWS): the runbooks for real, the fault simulated with the routing control; null where <see cref="Drills"/> runs full drills.</summary>
+    public Func<IRunbookJournal, IAuditLog, IRunbookLease, IControlPlaneDrill>? ControlPlaneDrill { get; init; }
+
     /// <summary>Backups, snapshots and point-in-time recovery (issue 11 fills this slot).</summary>
     public IBackupPort? Backups { get; init; }
 

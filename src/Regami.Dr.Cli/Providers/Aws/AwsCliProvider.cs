@@ -19,7 +19,8 @@ public static class AwsCliProvider
         var topology = new StoreTopology(() => store.Value, config.Config.Regions.Select(r => r.Name).ToList(), config.Config.PrimaryRegion.Name,
             config.Config.Regions.ToDictionary(r => r.Name, r => r.IsPrimary ? Core.Topology.RegionRole.Primary : Core.Topology.RegionRole.Standby));
         var driver = Driver(section, time, () => store.Value.Audit);
-        return AwsProvider.Bundle(config.Config, section, driver, topology, time, new HttpClient { Timeout = TimeSpan.FromSeconds(30) });
+        return AwsProvider.Bundle(config.Config, section, driver, topology, time, new HttpClient { Timeout = TimeSpan.FromSeconds(30) },
+            ProcessHostFacts.Current, new DrillReportFiles(stateRoot));
     }
 
     /// <summary>The driver, announcing on stderr which AWS CLI binary and version it uses.</summary>
