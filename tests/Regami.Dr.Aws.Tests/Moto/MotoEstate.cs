@@ -56,15 +56,15 @@ public static class MotoEstate
         var notifications = CreateNotificationsAsync(cli, ct);
         await Task.WhenAll(databases, paris, frankfurt, traffic, notifications);
 
-        var (primaryArn, replicaArn) = databases.Result;
-        var (zoneId, parisCheck, frankfurtCheck) = traffic.Result;
-        var (topics, queues) = notifications.Result;
+        var (primaryArn, replicaArn) = await databases;
+        var (zoneId, parisCheck, frankfurtCheck) = await traffic;
+        var (topics, queues) = await notifications;
         return new MotoEstateIds
         {
             Endpoint = moto.Endpoint,
             Account = Account,
-            Primary = paris.Result with { DbInstanceArn = primaryArn, HealthCheckId = parisCheck },
-            Standby = frankfurt.Result with { DbInstanceArn = replicaArn, HealthCheckId = frankfurtCheck },
+            Primary = (await paris) with { DbInstanceArn = primaryArn, HealthCheckId = parisCheck },
+            Standby = (await frankfurt) with { DbInstanceArn = replicaArn, HealthCheckId = frankfurtCheck },
             HostedZoneId = zoneId,
             HostedZoneName = HostedZoneName,
             RecordName = RecordName,
@@ -133,8 +133,8 @@ public static class MotoEstate
             ], ct);
         return region with
         {
-            EcsClusterArn = Text(cluster.Result, "cluster", "clusterArn"),
-            TaskDefinitionArn = Text(task.Result, "taskDefinition", "taskDefinitionArn"),
+            EcsClusterArn = Text(await cluster, "cluster", "clusterArn"),
+            TaskDefinitionArn = Text(await task, "taskDefinition", "taskDefinitionArn"),
             EcsServiceArn = Text(service, "service", "serviceArn"),
         };
     }
@@ -163,9 +163,9 @@ public static class MotoEstate
         var frankfurtCheck = Check(Frankfurt);
         await Task.WhenAll(zone, parisCheck, frankfurtCheck);
 
-        var zoneId = Text(zone.Result, "HostedZone", "Id").Replace("/hostedzone/", "", StringComparison.Ordinal);
-        var parisId = Text(parisCheck.Result, "HealthCheck", "Id");
-        var frankfurtId = Text(frankfurtCheck.Result, "HealthCheck", "Id");
+        var zoneId = Text(await zone, "HostedZone", "Id").Replace("/hostedzone/", "", StringComparison.Ordinal);
+        var parisId = Text(await parisCheck, "HealthCheck", "Id");
+        var frankfurtId = Text(await frankfurtCheck, "HealthCheck", "Id");
         JsonObject Record(MotoRegionIds region, string healthCheckId) => new()
         {
             ["Action"] = "CREATE",
@@ -196,7 +196,7 @@ public static class MotoEstate
             var topic = cli.RunAsync(PrimaryRegion, ["sns", "create-topic", "--name", name], ct);
             var queue = cli.RunAsync(PrimaryRegion, ["sqs", "create-queue", "--queue-name", $"{name}-inbox"], ct);
             await Task.WhenAll(topic, queue);
-            var topicArn = Text(topic.Result, "TopicArn");
+            var topicArn = Text(await topic, "TopicArn");
             // The queue ARN has a fixed form: one get-queue-attributes call (≈ 1 s of CPU) less per queue.
             var queueArn = $"arn:aws:sqs:{PrimaryRegion}:{Account}:{name}-inbox";
             // Envelope delivery (RawMessageDelivery=false): the SQS body is SNS's JSON envelope,
@@ -206,7 +206,7 @@ public static class MotoEstate
                 "sns", "subscribe", "--topic-arn", topicArn, "--protocol", "sqs", "--notification-endpoint", queueArn,
                 "--attributes", "RawMessageDelivery=false",
             ], ct);
-            return (severity, topicArn, Text(queue.Result, "QueueUrl"));
+            return (severity, topicArn, Text(await queue, "QueueUrl"));
         }
 
         var all = await Task.WhenAll(Severities.Select(One));

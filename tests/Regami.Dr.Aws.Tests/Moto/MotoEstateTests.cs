@@ -26,7 +26,7 @@ public sealed class MotoEstateTests(MotoFixture moto, ITestOutputHelper output) 
         await Task.WhenAll(primaryDb, replicaDb, parisService, frankfurtService, records, parisCheck, frankfurtCheck);
 
         // RDS: the encrypted primary, and its encrypted cross-region replica naming it by ARN.
-        var primary = primaryDb.Result["DBInstances"]![0]!;
+        var primary = (await primaryDb)["DBInstances"]![0]!;
         Assert.Equal("postgres", (string?)primary["Engine"]);
         Assert.Equal("db.t3.medium", (string?)primary["DBInstanceClass"]);
         Assert.Equal(20, (int?)primary["AllocatedStorage"]);
@@ -37,7 +37,7 @@ public sealed class MotoEstateTests(MotoFixture moto, ITestOutputHelper output) 
         Assert.Equal(paris.DbInstanceArn, (string?)primary["DBInstanceArn"]);
         Assert.Equal([frankfurt.DbInstanceArn], Strings(primary["ReadReplicaDBInstanceIdentifiers"]));
 
-        var replica = replicaDb.Result["DBInstances"]![0]!;
+        var replica = (await replicaDb)["DBInstances"]![0]!;
         Assert.Equal("arn:aws:rds:eu-west-3:123456789012:db:regami-db", (string?)replica["ReadReplicaSourceDBInstanceIdentifier"]);
         Assert.True((bool?)replica["StorageEncrypted"]);
         Assert.Equal("arn:aws:kms:eu-central-1:123456789012:key/regami-frankfurt", (string?)replica["KmsKeyId"]);
@@ -45,16 +45,16 @@ public sealed class MotoEstateTests(MotoFixture moto, ITestOutputHelper output) 
         Assert.Equal("arn:aws:rds:eu-central-1:123456789012:db:regami-db", frankfurt.DbInstanceArn);
 
         // ECS: 2 tasks running in the primary, the standby's service scaled to 0.
-        var active = parisService.Result["services"]![0]!;
+        var active = (await parisService)["services"]![0]!;
         Assert.Equal((2, 2), ((int)active["desiredCount"]!, (int)active["runningCount"]!));
         Assert.Equal(paris.EcsServiceArn, (string?)active["serviceArn"]);
         Assert.EndsWith(":task-definition/regami-api:1", (string?)active["taskDefinition"]);
-        var standby = frankfurtService.Result["services"]![0]!;
+        var standby = (await frankfurtService)["services"]![0]!;
         Assert.Equal((0, 0), ((int)standby["desiredCount"]!, (int)standby["runningCount"]!));
         Assert.Equal("arn:aws:ecs:eu-central-1:123456789012:cluster/regami", frankfurt.EcsClusterArn);
 
         // Route 53: two failover CNAMEs for the public name, each guarded by its region's health check.
-        var failover = records.Result["ResourceRecordSets"]!.AsArray()
+        var failover = (await records)["ResourceRecordSets"]!.AsArray()
             .Where(r => (string?)r!["Name"] == "api.regami.example.")
             .Select(r => (
                 Failover: (string?)r!["Failover"], Set: (string?)r["SetIdentifier"], Type: (string?)r["Type"], Ttl: (int?)r["TTL"],
@@ -68,7 +68,7 @@ public sealed class MotoEstateTests(MotoFixture moto, ITestOutputHelper output) 
             ],
             failover.Select(r => (r.Failover, r.Set, r.Type, r.Ttl, r.Value, r.Check)));
         Assert.NotEqual(paris.HealthCheckId, frankfurt.HealthCheckId);
-        foreach (var (check, region) in new[] { (parisCheck.Result, paris), (frankfurtCheck.Result, frankfurt) })
+        foreach (var (check, region) in new[] { (await parisCheck, paris), (await frankfurtCheck, frankfurt) })
         {
             var config = check["HealthCheck"]!["HealthCheckConfig"]!;
             Assert.Equal(
@@ -229,6 +229,27 @@ public sealed class MotoEstateTests(MotoFixture moto, ITestOutputHelper output) 
             await other.DisposeAsync();
         }
         Assert.False(ProcessAlive(pid), $"moto (pid {pid}) still runs after DisposeAsync");
+    }
+
+    [Fact]
+    public void A_missing_moto_server_is_reported_with_the_install_command()
+    {
+        var (motoServer, path) = (Environment.GetEnvironmentVariable("MOTO_SERVER"), Environment.GetEnvironmentVariable("PATH"));
+        try
+        {
+            Environment.SetEnvironmentVariable("MOTO_SERVER", null);
+            Environment.SetEnvironmentVariable("PATH", "/nonexistent");
+            Assert.Equal("moto_server not found: install it with `pip install 'moto[server]==5.2.1'`",
+                Assert.Throws<InvalidOperationException>(MotoServer.FindExecutable).Message);
+
+            Environment.SetEnvironmentVariable("MOTO_SERVER", "/nonexistent/moto_server");
+            Assert.StartsWith(MotoServer.InstallHint, Assert.Throws<InvalidOperationException>(MotoServer.FindExecutable).Message);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("MOTO_SERVER", motoServer);
+            Environment.SetEnvironmentVariable("PATH", path);
+        }
     }
 
     /// <summary>An estate's ids without creating anything (for helpers that need no resource).</summary>

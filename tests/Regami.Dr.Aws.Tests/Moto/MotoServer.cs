@@ -147,7 +147,8 @@ public sealed class MotoServer : IAsyncDisposable
                 // Let the stderr reader catch up before reading the log.
                 await _process.WaitForExitAsync(ct);
                 var log = LogTail();
-                if (log.Contains("Address already in use", StringComparison.Ordinal)) throw new PortTakenException();
+                if (log.Contains("Address already in use", StringComparison.Ordinal))
+                    throw new PortTakenException($"moto_server could not bind {EndpointUrl} (taken after we found it free):\n{log}");
                 throw new InvalidOperationException($"moto_server exited with code {_process.ExitCode} while starting:\n{log}");
             }
             try
@@ -191,5 +192,5 @@ public sealed class MotoServer : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private sealed class PortTakenException : Exception;
+    private sealed class PortTakenException(string message) : Exception(message);
 }
