@@ -21,7 +21,7 @@ public sealed class MotoFixture : IAsyncLifetime
     /// <summary>How long the last <see cref="FreshEstateAsync"/> took (reset + creation).</summary>
     public TimeSpan? LastEstateCreation { get; private set; }
 
-    /// <summary>Resets moto and creates the DR plan's estate (≈ 10 s on two cores).</summary>
+    /// <summary>Resets moto and creates the DR plan's estate (22 CLI calls: tens of seconds on two cores, see <see cref="MotoEstate"/>).</summary>
     public async Task<MotoEstateIds> FreshEstateAsync(CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
