@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs all of Regami DR's tests: every project under tests/ — unit tests (Regami.Dr.Core.Tests:
 # no I/O, fake time), component tests (Regami.Dr.Component.Tests: real etcd, Kestrel, DNS
-# sockets, processes) and integration tests (Regami.Dr.Integration.Tests: a real two-region
-# PostgreSQL lab with API processes, load balancers and DNS on loopback).
+# sockets, processes), integration tests (Regami.Dr.Integration.Tests: a real two-region
+# PostgreSQL lab with API processes, load balancers and DNS on loopback) and the AWS provider's
+# tests (Regami.Dr.Aws.Tests: the AWS CLI v2 against moto, the AWS emulator, on loopback).
 #
 # Ends with the line "N passed, N failed, N skipped" in every outcome — missing prerequisites and
 # a failed build included (a failure that is not a test's counts as one failed) — and exits
@@ -11,7 +12,8 @@
 #
 # Environment: TEST_FILTER (dotnet test --filter expression, applied to every project),
 # TEST_PROJECTS (space-separated project names to run instead of all, e.g.
-# "Regami.Dr.Core.Tests"), TEST_CONFIGURATION (Release), TEST_HANG_TIMEOUT (10m).
+# "Regami.Dr.Core.Tests"), TEST_CONFIGURATION (Release), TEST_HANG_TIMEOUT (10m); AWS_CLI_V2 and
+# MOTO_SERVER name the AWS CLI v2 and moto_server when they are elsewhere than /usr/bin/aws and PATH.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
@@ -40,6 +42,8 @@ pg_ok || missing+=(postgresql)
 command -v etcd >/dev/null 2>&1 || [ -x /usr/bin/etcd ] || missing+=(etcd-server)
 command -v ss >/dev/null 2>&1 || missing+=(iproute2)
 command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
+# The AWS CLI v2 at /usr/bin/aws (Debian's awscli is v2): a Python v1 `aws` may come first on PATH.
+[ -x /usr/bin/aws ] || [ -n "${AWS_CLI_V2:-}" ] || missing+=(awscli)
 optional=()  # handy for people (dig @127.0.0.1 -p 5353 api.regami.test), installed when we can
 command -v dig >/dev/null 2>&1 || optional+=(dnsutils)
 if [ "$(id -u)" = 0 ] && [ $((${#missing[@]} + ${#optional[@]})) -gt 0 ]; then
@@ -49,6 +53,23 @@ if [ "$(id -u)" = 0 ] && [ $((${#missing[@]} + ${#optional[@]})) -gt 0 ]; then
     || { say "apt-get install ${missing[*]} ${optional[*]} failed"; exit 2; }
 elif [ ${#missing[@]} -gt 0 ]; then
   say "missing packages: ${missing[*]}; install them: sudo apt-get install -y --no-install-recommends ${missing[*]}"; exit 2
+fi
+# moto, the AWS emulator the AWS provider's tests run against: from PyPI (Debian has no package).
+moto_install="python3 -m pip install 'moto[server]==5.2.1'"
+if ! command -v moto_server >/dev/null 2>&1 && [ -z "${MOTO_SERVER:-}" ]; then
+  python3 -m pip --version >/dev/null 2>&1 \
+    || { say "moto_server not found and pip is unavailable; install moto: $moto_install"; exit 2; }
+  say "installing moto: $moto_install"
+  python3 -m pip install -q 'moto[server]==5.2.1' >/dev/null || { say "$moto_install failed"; exit 2; }
+  hash -r
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash 2>/dev/null || true; fi
+  if ! command -v moto_server >/dev/null 2>&1; then
+    # pip's scripts directory may not be on PATH (e.g. ~/.local/bin): the tests take MOTO_SERVER.
+    for dir in "$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')" "$(python3 -m site --user-base)/bin"; do
+      if [ -x "$dir/moto_server" ]; then export MOTO_SERVER="$dir/moto_server"; break; fi
+    done
+    [ -n "${MOTO_SERVER:-}" ] || { say "moto installed, but moto_server is on no PATH directory; add pip's scripts directory to PATH"; exit 2; }
+  fi
 fi
 
 # --- which test projects -----------------------------------------------------------------------

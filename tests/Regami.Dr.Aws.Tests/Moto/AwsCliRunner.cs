@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace Regami.Dr.Aws.Tests.Moto;
+
+/// <summary>
+/// Runs the AWS CLI v2 against moto for tests (setting up an estate, asserting what the provider
+/// did): <c>aws ARGS --endpoint-url E --output json --no-cli-pager --region R</c>, arguments
+/// through <see cref="ProcessStartInfo.ArgumentList"/> (no shell), dummy credentials, and none of
+/// the developer's own AWS configuration (every <c>AWS_*</c> variable is dropped and the config
+/// and credentials files are empty ones). Returns the parsed JSON output.
+/// </summary>
+/// <remarks>
+/// Each call is a Python process: ≈ 0.4–1.3 s, about one CPU-second. Run independent calls side by
+/// side (<see cref="Task.WhenAll(Task[])"/>).
+/// </remarks>
+public sealed class AwsCliRunner
+{
+    /// <summary>Where Debian's <c>awscli</c> package puts the v2 CLI. A Python v1 <c>aws</c> may come first on PATH, so the path is explicit.</summary>
+    public const string DefaultCliPath = "/usr/bin/aws";
+
+    public const string AccessKeyId = "testing";
+    public const string SecretAccessKey = "testing";
+
+    // Values never to show in an error message (the argument after these flags).
+    private static readonly HashSet<string> SecretFlags = new(StringComparer.Ordinal) { "--master-user-password" };
+
+    // Empty config and credentials files, one pair per test process.
+    private static readonly Lazy<(string Config, string Credentials)> EmptyFiles = new(CreateEmptyFiles);
+
+    /// <param name="endpoint">moto's endpoint (<see cref="MotoServer.Endpoint"/>).</param>
+    /// <param name="cliPath">The CLI; default env AWS_CLI_V2, else <see cref="DefaultCliPath"/>.</param>
+    /// <param name="callTimeout">How long one call may take before its process is killed (default 60 s).</param>
+    public AwsCliRunner(Uri endpoint, string? cliPath = null, TimeSpan? callTimeout = null)
+    {
+        Endpoint = endpoint;
+        CliPath = cliPath ?? FindCli();
+        CallTimeout = callTimeout ?? TimeSpan.FromSeconds(60);
+    }
+
+    public Uri Endpoint { get; }
+
+    public string CliPath { get; }
+
+    public TimeSpan CallTimeout { get; }
+
+    /// <summary>Env AWS_CLI_V2, else <see cref="DefaultCliPath"/>, whether or not it exists (what a configuration names).</summary>
+    public static string ConfiguredCliPath =>
+        Environment.GetEnvironmentVariable("AWS_CLI_V2") is { Length: > 0 } configured ? configured : DefaultCliPath;
+
+    /// <summary><see cref="ConfiguredCliPath"/>; throws with the install line when it does not exist.</summary>
+    public static string FindCli()
+    {
+        var path = ConfiguredCliPath;
+        return File.Exists(path) ? path
+            : throw new InvalidOperationException(
+                $"AWS CLI v2 not found at {path}: install the Debian package awscli (apt-get install -y --no-install-recommends awscli) or set AWS_CLI_V2");
+    }
+
+    /// <summary>Runs <c>aws ARGS</c> in <paramref name="region"/>; see <see cref="RunAsync(string, IReadOnlyList{string}, CancellationToken)"/>.</summary>
+    public Task<JsonNode> RunAsync(string region, params string[] args) => RunAsync(region, args, CancellationToken.None);
+
+    /// <summary>
+    /// Runs <c>aws ARGS</c> in <paramref name="region"/> and returns its JSON output (an empty
+    /// object for commands that print nothing, e.g. <c>cloudwatch put-metric-data</c> or an
+    /// empty <c>sqs receive-message</c>). Throws <see cref="AwsCliException"/> with the CLI's
+    /// stderr when it exits non-zero, <see cref="TimeoutException"/> after <see cref="CallTimeout"/>.
+    /// </summary>
+    public async Task<JsonNode> RunAsync(string region, IReadOnlyList<string> args, CancellationToken ct)
+    {
+        var info = StartInfo(region, args);
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {CliPath}");
+        process.StandardInput.Close();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(CallTimeout);
+        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { /* just exited */ }
+            await process.WaitForExitAsync(CancellationToken.None);
+            ct.ThrowIfCancellationRequested();
+            throw new TimeoutException($"`{Describe(region, args)}` did not finish within {CallTimeout.TotalSeconds} s");
+        }
+        var output = await stdout;
+        var errors = await stderr;
+        if (process.ExitCode != 0) throw new AwsCliException(Describe(region, args), process.ExitCode, errors.Trim());
+        return string.IsNullOrWhiteSpace(output) ? new JsonObject() : JsonNode.Parse(output) ?? new JsonObject();
+    }
+
+    private ProcessStartInfo StartInfo(string region, IReadOnlyList<string> args)
+    {
+        var info = new ProcessStartInfo(CliPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        foreach (var arg in new[] { "--endpoint-url", Endpoint.GetLeftPart(UriPartial.Authority), "--output", "json", "--no-cli-pager", "--region", region })
+            info.ArgumentList.Add(arg);
+
+        // Nothing of the developer's AWS set-up: no profile, region, endpoint or session token.
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("AWS_", StringComparison.OrdinalIgnoreCase)).ToList())
+            info.Environment.Remove(key);
+        var (config, credentials) = EmptyFiles.Value;
+        info.Environment["AWS_ACCESS_KEY_ID"] = AccessKeyId;
+        info.Environment["AWS_SECRET_ACCESS_KEY"] = SecretAccessKey;
+        info.Environment["AWS_CONFIG_FILE"] = config;
+        info.Environment["AWS_SHARED_CREDENTIALS_FILE"] = credentials;
+        info.Environment["AWS_PAGER"] = "";
+        info.Environment["AWS_CLI_AUTO_PROMPT"] = "off";
+        info.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
+        // moto is on loopback: a developer's HTTP(S)_PROXY must not apply to it.
+        foreach (var key in new[] { "NO_PROXY", "no_proxy" })
+            info.Environment[key] = info.Environment.TryGetValue(key, out var v) && !string.IsNullOrEmpty(v)
+                ? $"{v},127.0.0.1,localhost" : "127.0.0.1,localhost";
+        return info;
+    }
+
+    /// <summary>The command as text for messages, secrets replaced by <c>***</c>.</summary>
+    private static string Describe(string region, IReadOnlyList<string> args)
+    {
+        var shown = new List<string>(args.Count);
+        for (var i = 0; i < args.Count; i++)
+            shown.Add(i > 0 && SecretFlags.Contains(args[i - 1]) ? "***" : args[i]);
+        return $"aws {string.Join(' ', shown)} --region {region}";
+    }
+
+    private static (string, string) CreateEmptyFiles()
+    {
+        var dir = Directory.CreateTempSubdirectory("regami-aws-cli-");
+        var config = Path.Combine(dir.FullName, "config");
+        var credentials = Path.Combine(dir.FullName, "credentials");
+        File.WriteAllText(config, "");
+        File.WriteAllText(credentials, "");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { dir.Delete(recursive: true); } catch (IOException) { /* best effort */ }
+        };
+        return (config, credentials);
+    }
+}
+
+/// <summary>The AWS CLI exited non-zero; <see cref="Stderr"/> holds its error (e.g. <c>An error occurred (DBInstanceNotFound) …</c>).</summary>
+public sealed class AwsCliException(string command, int exitCode, string stderr)
+    : Exception($"`{command}` exited with code {exitCode}: {stderr}")
+{
+    public string Command { get; } = command;
+    public int ExitCode { get; } = exitCode;
+    public string Stderr { get; } = stderr;
+}
