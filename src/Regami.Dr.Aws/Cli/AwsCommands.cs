@@ -139,7 +139,8 @@ public sealed class AwsCommands(AwsSection aws)
                 },
                 ["ReturnData"] = true,
             }),
-            ["StartTime"] = Iso(now - window),
+            // Whole minutes, as CloudWatch dates one-minute datapoints: the buckets do not depend on when we ask.
+            ["StartTime"] = Iso(WholeMinute(now - window)),
             ["EndTime"] = Iso(now + TimeSpan.FromMinutes(1)),
             ["ScanBy"] = "TimestampDescending",
         });
@@ -172,6 +173,8 @@ public sealed class AwsCommands(AwsSection aws)
         ["Value"] = value,
         ["Unit"] = "Seconds",
     };
+
+    private static DateTimeOffset WholeMinute(DateTimeOffset t) => new(t.Year, t.Month, t.Day, t.Hour, t.Minute, 0, t.Offset);
 
     public static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'");
 }

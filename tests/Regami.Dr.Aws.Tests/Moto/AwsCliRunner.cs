@@ -33,12 +33,20 @@ public sealed class AwsCliRunner
     /// <param name="callTimeout">How long one call may take before its process is killed (default 60 s).</param>
     public AwsCliRunner(Uri endpoint, string? cliPath = null, TimeSpan? callTimeout = null)
     {
+        TestAwsEnvironment.Apply();
         Endpoint = endpoint;
         CliPath = cliPath ?? FindCli();
         CallTimeout = callTimeout ?? TimeSpan.FromSeconds(60);
+        server = Servers.GetOrAdd(CliPath, path => new Lazy<Regami.Dr.Aws.Cli.LongLivedCliTransport?>(() => Regami.Dr.Aws.Cli.LongLivedCliTransport.For(path)));
     }
 
     public Uri Endpoint { get; }
+
+    /// <summary>The CLI's own driver kept running, when the CLI is Debian's Python one; else each call starts `aws`.</summary>
+    private readonly Lazy<Regami.Dr.Aws.Cli.LongLivedCliTransport?> server;
+
+    /// <summary>One pool of kept-running CLIs per binary for the whole test run (they end with the test process: their stdin closes).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Regami.Dr.Aws.Cli.LongLivedCliTransport?>> Servers = new();
 
     public string CliPath { get; }
 
@@ -68,6 +76,21 @@ public sealed class AwsCliRunner
     /// </summary>
     public async Task<JsonNode> RunAsync(string region, IReadOnlyList<string> args, CancellationToken ct)
     {
+        if (server.Value is { } transport)
+        {
+            // The same CLI v2, kept running: the estate's ~22 calls no longer pay its start-up each.
+            var all = args.Concat(["--endpoint-url", Endpoint.GetLeftPart(UriPartial.Authority), "--output", "json", "--no-cli-pager", "--region", region]).ToList();
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            limit.CancelAfter(CallTimeout);
+            Regami.Dr.Aws.Cli.CliRun run;
+            try { run = await transport.RunAsync(all, limit.Token); }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new TimeoutException($"`{Describe(region, args)}` did not finish within {CallTimeout.TotalSeconds} s");
+            }
+            if (run.ExitCode != 0) throw new AwsCliException(Describe(region, args), run.ExitCode, run.Stderr.Trim());
+            return string.IsNullOrWhiteSpace(run.Stdout) ? new JsonObject() : JsonNode.Parse(run.Stdout) ?? new JsonObject();
+        }
         var info = StartInfo(region, args);
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {CliPath}");
         process.StandardInput.Close();
