@@ -50,7 +50,7 @@ public sealed class AwsCliDriver : IAwsApi, IDisposable
 
     public async Task<AwsResponse> CallAsync(AwsCall call, CancellationToken ct)
     {
-        await binary.EnsureUsableAsync(ct);
+        await binary.EnsureUsableAsync(transport, ct);
         var started = time.GetTimestamp();
         try
         {
@@ -121,7 +121,10 @@ public sealed class AwsCliBinary(string configuredPath, Action<string>? announce
     /// <summary>The version line (aws-cli/2.9.19 …) once checked.</summary>
     public string? Version => version;
 
-    public async Task<string> EnsureUsableAsync(CancellationToken ct)
+    public async Task<string> EnsureUsableAsync(CancellationToken ct) => await EnsureUsableAsync(null, ct);
+
+    /// <summary>Checks the binary once; a transport that knows the version (the kept-running driver) saves the `--version` process.</summary>
+    public async Task<string> EnsureUsableAsync(IAwsCliTransport? transport, CancellationToken ct)
     {
         if (version is not null) return version;
         await gate.WaitAsync(ct);
@@ -130,11 +133,15 @@ public sealed class AwsCliBinary(string configuredPath, Action<string>? announce
             if (version is not null) return version;
             if (!File.Exists(Path))
                 throw new ProviderException($"the AWS CLI was not found at {Path}: {InstallHint}") { ExitCode = 2 };
-            var psi = new ProcessStartInfo(Path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            psi.ArgumentList.Add("--version");
-            using var p = Process.Start(psi) ?? throw new ProviderException($"could not start {Path}") { ExitCode = 2 };
-            var text = (await p.StandardOutput.ReadToEndAsync(ct)) + (await p.StandardError.ReadToEndAsync(ct));
-            await p.WaitForExitAsync(ct);
+            var text = transport is null ? null : await transport.VersionAsync(ct);
+            if (text is null)
+            {
+                var psi = new ProcessStartInfo(Path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                psi.ArgumentList.Add("--version");
+                using var p = Process.Start(psi) ?? throw new ProviderException($"could not start {Path}") { ExitCode = 2 };
+                text = (await p.StandardOutput.ReadToEndAsync(ct)) + (await p.StandardError.ReadToEndAsync(ct));
+                await p.WaitForExitAsync(ct);
+            }
             var line = text.Trim().Split('\n')[0].Trim();
             if (!line.StartsWith("aws-cli/2", StringComparison.Ordinal))
                 throw new ProviderException($"{Path} is {(line.Length > 0 ? line.Split(' ')[0] : "not an AWS CLI")}; regami-dr needs AWS CLI v2: {InstallHint}") { ExitCode = 2 };

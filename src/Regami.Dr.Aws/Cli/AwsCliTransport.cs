@@ -15,6 +15,9 @@ public interface IAwsCliTransport : IDisposable
     string Mode { get; }
 
     Task<CliRun> RunAsync(IReadOnlyList<string> args, CancellationToken ct);
+
+    /// <summary>The CLI's version line (aws-cli/2.9.19 …) as this transport can tell it cheaply; null = ask `aws --version`.</summary>
+    Task<string?> VersionAsync(CancellationToken ct);
 }
 
 /// <summary>Which transport <c>aws.cliMode</c> asks for.</summary>
@@ -68,6 +71,8 @@ public sealed partial class ProcessPerCallTransport(string path) : IAwsCliTransp
 
     public void Dispose() { }
 
+    public Task<string?> VersionAsync(CancellationToken ct) => Task.FromResult<string?>(null);
+
     // --debug prints the response headers as a Python dict: {'x-amzn-requestid': '…'} (RDS, Route 53, ECS, SNS…) or 'x-amz-request-id' (S3).
     [GeneratedRegex(@"'x-amzn?-request-?id': '([^']+)'", RegexOptions.IgnoreCase)]
     private static partial Regex RequestIds();
@@ -115,6 +120,24 @@ public sealed class LongLivedCliTransport : IAwsCliTransport
             return new LongLivedCliTransport(interpreter);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>The driver reports its version when it starts: one server is started (and kept) to ask it.</summary>
+    public async Task<string?> VersionAsync(CancellationToken ct)
+    {
+        await slots.WaitAsync(ct);
+        try
+        {
+            ServerProcess? server;
+            lock (idle) server = idle.Count > 0 ? idle.Peek() : null;
+            if (server is null)
+            {
+                server = await StartAsync(ct);
+                lock (idle) idle.Push(server);
+            }
+            return server.Version;
+        }
+        finally { slots.Release(); }
     }
 
     public async Task<CliRun> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
@@ -165,6 +188,7 @@ public sealed class LongLivedCliTransport : IAwsCliTransport
             server.Kill();
             throw new InvalidOperationException($"the AWS CLI driver did not start under {interpreter}");
         }
+        server.Version = JsonNode.Parse(ready)?["version"]?.GetValue<string>();
         return server;
     }
 
@@ -186,6 +210,8 @@ public sealed class LongLivedCliTransport : IAwsCliTransport
 
     private sealed class ServerProcess(Process process)
     {
+        public string? Version { get; set; }
+
         public async Task<CliRun> AskAsync(string request, CancellationToken ct)
         {
             await process.StandardInput.WriteLineAsync(request.AsMemory(), ct);

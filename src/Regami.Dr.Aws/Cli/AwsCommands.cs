@@ -119,8 +119,14 @@ public sealed class AwsCommands(AwsSection aws)
 
     // --- CloudWatch ----------------------------------------------------------------------------
 
-    /// <summary>The standby's ReplicaLag (AWS/RDS, seconds) over the last <paramref name="window"/>, newest first.</summary>
-    public AwsCall ReplicaLag(string region, DateTimeOffset now, TimeSpan window) =>
+    /// <summary>
+    /// The standby's ReplicaLag (AWS/RDS, seconds) over the last <paramref name="window"/>, newest first,
+    /// as the maximum per <paramref name="periodSeconds"/>. RDS publishes it once a minute: with a
+    /// period under 60 CloudWatch returns those one-minute datapoints as they are, dated when they
+    /// were taken — what a wait for "a sample after this moment" needs; the RPO guard takes the
+    /// per-minute maximum (the conservative reading).
+    /// </summary>
+    public AwsCall ReplicaLag(string region, DateTimeOffset now, TimeSpan window, int periodSeconds = 60) =>
         new("cloudwatch", "get-metric-data", region, new JsonObject
         {
             ["MetricDataQueries"] = new JsonArray(new JsonObject
@@ -134,7 +140,7 @@ public sealed class AwsCommands(AwsSection aws)
                         ["MetricName"] = "ReplicaLag",
                         ["Dimensions"] = new JsonArray(new JsonObject { ["Name"] = "DBInstanceIdentifier", ["Value"] = aws.Region(region).DbInstance }),
                     },
-                    ["Period"] = 60,
+                    ["Period"] = periodSeconds,
                     ["Stat"] = "Maximum",
                 },
                 ["ReturnData"] = true,

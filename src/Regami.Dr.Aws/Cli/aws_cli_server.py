@@ -29,7 +29,12 @@ def on_after_call(http_response=None, parsed=None, **kwargs):
 
 driver = awscli.clidriver.create_clidriver()
 driver.session.register('after-call', on_after_call)
-real_stdout.write(json.dumps({"ready": True}) + "\n")
+try:
+    import awscli
+    version = "aws-cli/" + awscli.__version__
+except Exception:
+    version = "aws-cli/unknown"
+real_stdout.write(json.dumps({"ready": True, "version": version}) + "\n")
 real_stdout.flush()
 
 for line in sys.stdin:

@@ -8,9 +8,10 @@ public sealed record ReplicaLagSample(DateTimeOffset At, double Seconds);
 /// <summary>The standby's ReplicaLag as CloudWatch reports it (AWS/RDS, per-minute maximum).</summary>
 public sealed class CloudWatchReplicaLag(AwsContext aws)
 {
-    public async Task<ReplicaLagSample?> LatestAsync(string standbyRegion, TimeSpan window, CancellationToken ct)
+    /// <param name="periodSeconds">60 for the per-minute maximum (the RPO guard); 1 for each datapoint as published (waits for a sample after a moment).</param>
+    public async Task<ReplicaLagSample?> LatestAsync(string standbyRegion, TimeSpan window, CancellationToken ct, int periodSeconds = 60)
     {
-        var body = await aws.CallAsync(aws.Commands.ReplicaLag(standbyRegion, aws.Time.GetUtcNow(), window), ct);
+        var body = await aws.CallAsync(aws.Commands.ReplicaLag(standbyRegion, aws.Time.GetUtcNow(), window, periodSeconds), ct);
         var result = body["MetricDataResults"]?[0];
         var stamps = result?["Timestamps"]?.AsArray().Select(t => DateTimeOffset.Parse(t!.GetValue<string>())).ToList() ?? [];
         var values = result?["Values"]?.AsArray().Select(v => v!.GetValue<double>()).ToList() ?? [];

@@ -111,7 +111,7 @@ public sealed class RdsDatabasePort(AwsContext aws) : IDatabasePort
     {
         var stoppedAt = DateTimeOffset.Parse(position);
         var lag = new CloudWatchReplicaLag(aws);
-        var ok = await Poll.UntilAsync(async t => (await lag.LatestAsync(standbyRegion, TimeSpan.FromMinutes(10), t)) is { } s
+        var ok = await Poll.UntilAsync(async t => (await lag.LatestAsync(standbyRegion, TimeSpan.FromMinutes(10), t, periodSeconds: 1)) is { } s
             && s.At >= stoppedAt + TimeSpan.FromSeconds(1) && s.Seconds <= 0, timeout, aws.Section.PollInterval, aws.Time, ct);
         if (!ok) throw new TimeoutException($"{standbyRegion}: no ReplicaLag sample of 0 s after {position} within {timeout.TotalSeconds:0} s");
     }
@@ -163,7 +163,7 @@ public sealed class RdsDatabasePort(AwsContext aws) : IDatabasePort
     {
         var lag = new CloudWatchReplicaLag(aws);
         var since = aws.Time.GetUtcNow();
-        var ok = await Poll.UntilAsync(async t => (await lag.LatestAsync(standbyRegion, TimeSpan.FromMinutes(10), t)) is { } s
+        var ok = await Poll.UntilAsync(async t => (await lag.LatestAsync(standbyRegion, TimeSpan.FromMinutes(10), t, periodSeconds: 1)) is { } s
             && s.At >= since - TimeSpan.FromMinutes(1) && s.Seconds <= aws.Section.CaughtUpLag.TotalSeconds, timeout, aws.Section.PollInterval, aws.Time, ct);
         if (!ok) throw new TimeoutException($"{standbyRegion} did not report a ReplicaLag ≤ {aws.Section.CaughtUpLag.TotalSeconds:0} s within {timeout.TotalMinutes:0} min");
     }
