@@ -247,6 +247,26 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task The_aws_production_profile_is_valid_against_the_schema_and_the_aws_loader_with_the_plans_numbers()
+    {
+        var root = Drills.DrillTestKit.RepoRoot();
+        var schema = await JsonSchema.FromFileAsync(Path.Combine(root, "schemas", "regami-dr.schema.json"));
+        var path = Path.Combine(root, "docs", "examples", "regami-dr.aws.yaml");
+        var yaml = File.ReadAllText(path);
+        var tree = new YamlDotNet.Serialization.DeserializerBuilder().WithAttemptingUnquotedStringTypeDeserialization().Build().Deserialize<object>(yaml);
+        Assert.Empty(schema.Validate(Newtonsoft.Json.JsonConvert.SerializeObject(tree)));
+        var doc = ConfigDocument.Parse(yaml, path);
+        var c = DrConfiguration.From(doc);
+        var aws = Regami.Dr.Aws.AwsProvider.Section(doc, c);
+        Assert.Equal(("aws", "eu-west-3", "eu-central-1"), (c.Provider, c.PrimaryRegion.Name, c.StandbyRegion.Name));
+        Assert.Equal((TimeSpan.FromSeconds(30), 3, "/health?check=db"), (c.HealthCheck.RequestInterval, c.HealthCheck.FailureThreshold, c.HealthCheck.Path));
+        Assert.Equal((TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(5)), (c.Targets.Rto, c.Targets.Rpo));
+        Assert.Equal(TimeSpan.FromMinutes(15), c.Controller.Cooldown);
+        Assert.Equal(TimeSpan.FromSeconds(60), aws.Route53.Ttl);
+        Assert.Equal(3, aws.Sns.Count);
+    }
+
+    [Fact]
     public async Task The_schema_names_exactly_the_keys_the_loader_binds()
     {
         var schema = await JsonSchema.FromFileAsync(Path.Combine(Drills.DrillTestKit.RepoRoot(), "schemas", "regami-dr.schema.json"));
