@@ -36,6 +36,7 @@ public static class MonitorCommand
                 Owner = ControllerOptions.OwnerFor(Regami.Dr.Store.ProcessHostFacts.Current, parse.GetValue(name)),
                 LeaseTtl = config.Controller.Interval * 5 > TimeSpan.FromSeconds(2) ? config.Controller.Interval * 5 : TimeSpan.FromSeconds(2),
                 TokenFile = Path.Combine(session.StateRoot, "controller.token"),
+                Runbooks = config.Runbooks,
             };
 
             IControllerLease lease = config.Controller.Lease == "etcd"

@@ -26,16 +26,42 @@ public sealed class RunbookInvoker(CliSession session)
         var journal = session.Store.Journal;
         var unfinished = request.ResumeRunId is { } id ? await journal.GetAsync(id, ct) ?? throw new RunbookRequestException($"no runbook run {id}", @unsafe: false)
             : await journal.FindUnfinishedAsync(request.Kind, ct);
+        // A run journaled as running whose process died is interrupted (its lock is free), not running.
+        unfinished = await RunLiveness.SettleAsync(journal, session.Store.Lease, unfinished, session.Time.GetUtcNow(), ct);
         Runbook runbook;
         if (unfinished is not null && unfinished.Outcome is RunOutcome.Running or RunOutcome.Failed or RunOutcome.Interrupted or RunOutcome.Cancelled)
         {
             var runTo = unfinished.Parameters.GetValueOrDefault("to");
             if (request.To is not null && runTo != request.To)
                 throw new RunbookRequestException($"run {unfinished.Id} ({unfinished.Kind} to {runTo}) is unfinished; resume it with `regami-dr runbook resume {unfinished.Id}` or abandon it with `regami-dr runbook abandon {unfinished.Id}`", @unsafe: false);
-            runbook = catalog.Rebuild(unfinished.Kind, unfinished.Parameters);
+            // Resumed on its own only while the world it stopped in is still the world (age, later runs).
+            var verdict = ResumeRules.Judge(unfinished, session.Time.GetUtcNow(), session.Configuration.Config.Runbooks,
+                await journal.ListAsync(20, ct), named: request.ResumeRunId is not null);
+            if (!verdict.Resume)
+                throw new RunbookRequestException($"not resuming: {verdict.Reason}. Resume it anyway with `regami-dr runbook resume {unfinished.Id}` (its guard steps run again), " +
+                    $"or abandon it with `regami-dr runbook abandon {unfinished.Id}` and run `regami-dr {request.Kind}` afresh", @unsafe: false);
+            // The flags given now win over the old run's: a new --force (or its absence) is what the operator wants today.
+            var parameters = new Dictionary<string, string>(unfinished.Parameters);
+            var changed = new List<string>();
+            void Flag(string name, bool now)
+            {
+                if (!parameters.ContainsKey(name) && !now) return;
+                var value = now ? "true" : "false";
+                if (parameters.GetValueOrDefault(name, "false") != value) changed.Add($"{name}={value} (the run started with {name}={parameters.GetValueOrDefault(name, "false")})");
+                parameters[name] = value;
+            }
+            if (unfinished.Kind == Core.Runbooks.FailoverRunbook.Kind) Flag("force", request.Force);
+            if (unfinished.Kind == Core.Runbooks.FailbackRunbook.Kind) Flag("reclone", request.Reclone);
+            runbook = catalog.Rebuild(unfinished.Kind, parameters);
             request = request with { ResumeRunId = unfinished.Id };
             var stoppedAt = unfinished.Steps.LastOrDefault(s => s.Outcome is StepOutcome.Failed or StepOutcome.Started);
-            Say(request, $"Resuming run {unfinished.Id}{(stoppedAt is null ? "" : $" (stopped at step {stoppedAt.Index} {stoppedAt.Name}: {stoppedAt.Detail})")}.");
+            Say(request, $"Resuming run {unfinished.Id}{(stoppedAt is null ? "" : $" (stopped at step {stoppedAt.Index} {stoppedAt.Name}: {stoppedAt.Detail})")}: {verdict.Reason}.");
+            if (changed.Count > 0)
+            {
+                Say(request, $"With the flags given now: {string.Join(", ", changed)}.");
+                await session.Store.Audit.AppendAsync(new Core.Audit.AuditEntry(session.Time.GetUtcNow(), Actor, request.Command, null,
+                    Core.Runbooks.RunbookAuditActions.Run(unfinished.Kind), "info", $"run {unfinished.Id} resumed with the flags given now: {string.Join(", ", changed)}"), ct);
+            }
         }
         else
         {

@@ -56,6 +56,9 @@ public sealed class DrConfiguration
 
     public ScheduleConfig Schedules { get; set; } = new();
 
+    /// <summary>When unfinished runbook runs are resumed (<c>runbooks: { maxResumeAge: 1h }</c>).</summary>
+    public RunbookPolicy Runbooks { get; set; } = new();
+
     public RegionConfig PrimaryRegion => Regions.First(r => r.IsPrimary);
     public RegionConfig StandbyRegion => Regions.First(r => !r.IsPrimary);
     public RegionConfig? FindRegion(string name) => Regions.FirstOrDefault(r => r.Name == name);
@@ -114,6 +117,7 @@ public sealed class DrConfiguration
         All("alarms", Alarms.Validate());
         All("controller", Controller.Validate());
         All("schedules", Schedules.Validate());
+        All("runbooks", Runbooks.Validate());
     }
 }
 

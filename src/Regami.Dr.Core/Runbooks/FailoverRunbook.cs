@@ -53,6 +53,7 @@ public static class FailoverRunbook
     internal static RunbookStep CheckTarget(string to, DrPorts ports) => new()
     {
         Name = StepNames.CheckTarget,
+        IsGuard = true,
         Description = $"check that {to}'s database is reachable and is a replica (or already promoted)",
         Region = to,
         Options = new StepOptions(TimeSpan.FromSeconds(15)),
@@ -67,6 +68,7 @@ public static class FailoverRunbook
     internal static RunbookStep RpoGuard(string from, string to, bool force, DrPorts ports, FailoverPolicy policy) => new()
     {
         Name = StepNames.RpoGuard,
+        IsGuard = true,
         Description = $"last known replica lag of {to} ≤ {policy.RpoGuard.MaxLag.TotalSeconds:0} s and ≤ {policy.RpoGuard.MaxLagBytes / 1024 / 1024} MiB (the RPO guard)",
         Region = to,
         Options = new StepOptions(TimeSpan.FromSeconds(15)),
@@ -174,6 +176,7 @@ public static class FailoverRunbook
     internal static RunbookStep AssertSingleWriter(string to, DrPorts ports) => new()
     {
         Name = StepNames.AssertSingleWriter,
+        IsGuard = true,
         Description = $"safety rule: exactly one region's database accepts writes, and it is {to}",
         Options = new StepOptions(TimeSpan.FromSeconds(15)),
         Execute = async (ctx, ct) =>

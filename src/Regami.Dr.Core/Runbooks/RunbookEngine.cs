@@ -16,6 +16,13 @@ public sealed record RunbookRunOptions
 
     /// <summary>Called after each step is journaled as finished, with its 1-based index (crash tests exit the process here).</summary>
     public Action<int, string>? AfterStepJournaled { get; init; }
+
+    /// <summary>
+    /// Asked before every step (the controller: "do I still hold the lease?"). Null to go on; a
+    /// reason to stop the run there, journaled as <see cref="RunOutcome.Interrupted"/> (resumable):
+    /// a step boundary is the one place a run can stop without leaving a step half done.
+    /// </summary>
+    public Func<CancellationToken, Task<string?>>? BeforeStep { get; init; }
 }
 
 public enum PlannedStepState { WouldRun, AlreadyDone, DoneInJournal }
@@ -54,7 +61,7 @@ public sealed class RunbookEngine(IRunbookJournal journal, IAuditLog audit, IRun
         {
             var step = runbook.Steps[i];
             var journaled = resumed?.Steps.FirstOrDefault(s => s.Name == step.Name && s.Outcome is StepOutcome.Succeeded or StepOutcome.Skipped);
-            if (journaled is not null)
+            if (journaled is not null && !step.IsGuard)
             {
                 plan.Add(new PlannedStep(i + 1, step.Name, step.Description, step.Region, PlannedStepState.DoneInJournal, $"done in run {resumed!.Id}"));
                 continue;
@@ -102,8 +109,16 @@ public sealed class RunbookEngine(IRunbookJournal journal, IAuditLog audit, IRun
         {
             var step = runbook.Steps[i];
             var index = i + 1;
+            if (options.BeforeStep is { } before && await before(ct) is { } stop)
+            {
+                var why = $"stopped before step {index} {step.Name}: {stop}";
+                await journal.FinishRunAsync(runId, RunOutcome.Interrupted, why, time.GetUtcNow(), CancellationToken.None);
+                await AuditAsync(command, null, RunbookAuditActions.Run(runbook.Kind), "interrupted", $"run {runId} {why}; resumable", CancellationToken.None);
+                return new RunbookResult(runId, runbook.Kind, RunOutcome.Interrupted, records, null, step.Name, why, time.GetElapsedTime(started), resumed is not null);
+            }
             var previous = resumed?.Steps.FirstOrDefault(s => s.Name == step.Name);
-            if (previous is { Outcome: StepOutcome.Succeeded or StepOutcome.Skipped })
+            // Guards are asked again on every resume: what they checked may no longer hold.
+            if (previous is { Outcome: StepOutcome.Succeeded or StepOutcome.Skipped } && !step.IsGuard)
             {
                 records.Add(previous);
                 progress?.Report(new StepProgress(index, runbook.Steps.Count, step.Name, step.Description, StepOutcome.Skipped, $"done earlier in this run ({previous.Outcome.ToString().ToLowerInvariant()})", TimeSpan.Zero));

@@ -29,6 +29,12 @@ public sealed record RunbookStep
 
     public StepOptions Options { get; init; } = StepOptions.Default;
 
+    /// <summary>
+    /// A guard (target reachable, RPO, single writer…): it reads the world and refuses. A resumed
+    /// run runs its guards again however they ended before — what they checked may no longer hold.
+    /// </summary>
+    public bool IsGuard { get; init; }
+
     /// <summary>Returns why the step is not needed, or null when it must run. Reads only.</summary>
     public Func<RunbookContext, CancellationToken, Task<string?>>? AlreadyDone { get; init; }
 

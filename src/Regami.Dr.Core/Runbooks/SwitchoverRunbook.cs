@@ -40,6 +40,7 @@ public static class SwitchoverRunbook
         yield return new RunbookStep
         {
             Name = StepNames.CheckReplica,
+            IsGuard = true,
             Description = $"check that {to} streams from {from}",
             Region = to,
             Options = new StepOptions(TimeSpan.FromSeconds(15)),

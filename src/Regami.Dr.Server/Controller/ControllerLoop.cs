@@ -36,6 +36,8 @@ public sealed record ControllerDependencies(
 /// </summary>
 public sealed class ControllerLoop(ControllerOptions options, ControllerDependencies deps, ControllerMetrics metrics, ControllerState state, ILogger logger)
 {
+    private readonly ControllerOptions options = options;
+    private readonly ControllerDependencies deps = deps;
     public const string Actor = "controller";
     private readonly RegionHealth health = new(options.FailureThreshold, options.Policy.UnhealthyVantageShare, deps.Time);
     private string? lastSituation;
@@ -85,6 +87,13 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
     public async Task<Decision> TickAsync(CancellationToken ct)
     {
         var observation = await ObserveAsync(ct);
+        // A run this controller (or the API it serves) started and that died mid-way is finished
+        // first by whoever leads now: a crash between fence and promote must not leave no primary.
+        if (observation.HoldsLease && observation.RunbookInProgress is null && await InterruptedRunToFinishAsync(ct) is { } interrupted)
+        {
+            await ResumeAsync(interrupted, ct);
+            observation = await ObserveAsync(ct);
+        }
         var decision = FailoverDecision.Decide(observation, options.Policy);
         await RecordAsync(observation, decision, ct);
         await ActAsync(decision, ct);
@@ -117,8 +126,11 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
 
         // Re-read each tick: a failback or switchover run by a human ends the cooldown.
         lastFailoverAt = await LastFailoverAsync(ct);
-        var unfinished = await deps.Journal.FindUnfinishedAsync(null, ct);
-        var inProgress = unfinished is { Outcome: RunOutcome.Running } && unfinished.Pid is { } pid && ProcessExists(pid) ? unfinished.Id : null;
+        // A run is alive while it holds the runbook lock (a bare pid may be reused); a "running"
+        // run whose lock is free died mid-run and is marked Interrupted, for the leader to finish.
+        var unfinished = await RunLiveness.SettleAsync(deps.Journal, deps.RunbookLease, await deps.Journal.FindUnfinishedAsync(null, ct), deps.Time.GetUtcNow(), ct);
+        var inProgress = unfinished is { Outcome: RunOutcome.Running } ? unfinished.Id
+            : await RunLiveness.AnyRunAliveAsync(deps.RunbookLease, ct) ? "(a runbook holds the lock)" : null;
         if (runbookWasInProgress && inProgress is null && topology.Primary is { } verified)
         {
             // A runbook (failback, switchover, failover) just ended: judge the primary afresh.
@@ -197,11 +209,106 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
         await deps.Alerts.TickAsync(ct);
     }
 
+    /// <summary>The newest interrupted run started by a controller or through its API, when the resume rule allows it.</summary>
+    private async Task<RunRecord?> InterruptedRunToFinishAsync(CancellationToken ct)
+    {
+        var run = await deps.Journal.FindUnfinishedAsync(null, ct);
+        if (run is not { Outcome: RunOutcome.Interrupted }) return null;
+        if (run.Actor != Actor && !run.Actor.StartsWith("api@", StringComparison.Ordinal)) return null;   // a human's run is theirs to resume
+        var verdict = ResumeRules.Judge(run, deps.Time.GetUtcNow(), options.Runbooks, await deps.Journal.ListAsync(20, ct), named: false);
+        if (verdict.Resume) return run;
+        if (lastSkippedResume != run.Id)
+        {
+            lastSkippedResume = run.Id;
+            logger.LogWarning("interrupted run {Run} not resumed: {Reason}", run.Id, verdict.Reason);
+            await deps.Alerts.RaiseAsync(Severity.Sev1, $"interrupted:{run.Id}", $"run {run.Id} ({run.Kind}) is interrupted and was not resumed automatically", verdict.Reason, ct);
+        }
+        return null;
+    }
+
+    private string? lastSkippedResume;
+
+    /// <summary>Resumes an interrupted run under this controller's lease (guards run again; done steps are skipped).</summary>
+    private async Task<RunbookResult> ResumeAsync(RunRecord run, CancellationToken ct)
+    {
+        logger.LogWarning("resuming interrupted run {Run} ({Kind}) as the leader", run.Id, run.Kind);
+        var runbook = WithLeaseToken(deps.Catalog.Rebuild(run.Kind, run.Parameters), await LeaseTokenAsync(ct));
+        var engine = new RunbookEngine(deps.Journal, deps.Audit, deps.RunbookLease, deps.Time, ProcessHostFacts.Current, Actor);
+        using var guard = new LeaseGuard(this, await LeaseTokenAsync(ct));
+        var result = await engine.RunAsync(runbook, $"controller: resume {run.Id}", new RunbookRunOptions { ResumeRunId = run.Id, BeforeStep = guard.CheckAsync }, null, ct);
+        await deps.Alerts.RaiseAsync(Severity.Sev1, $"failover-result:{run.Id}", $"interrupted run {run.Id} resumed by the leader: {result.Outcome.ToString().ToLowerInvariant()}",
+            result.Detail ?? "every remaining step done", ct);
+        return result;
+    }
+
+    /// <summary>The lease epoch this controller acts under: its owner and when it took the lease (a new epoch after any loss).</summary>
+    private async Task<string?> LeaseTokenAsync(CancellationToken ct) =>
+        await deps.Lease.CurrentAsync(ct) is { } h && h.Owner == options.Owner ? $"{h.Owner} since {h.AcquiredAt:O}" : null;
+
+    private static Runbook WithLeaseToken(Runbook runbook, string? token) =>
+        token is null ? runbook : runbook with { Parameters = new Dictionary<string, string>(runbook.Parameters) { ["lease"] = token } };
+
+    /// <summary>
+    /// Keeps the controller lease while a runbook runs: renewed in the background every third of
+    /// its ttl, and re-checked (same owner, same epoch) before every step. Losing it stops the run
+    /// at the next step boundary, journaled as interrupted for the next leader to resume.
+    /// </summary>
+    private sealed class LeaseGuard : IDisposable
+    {
+        private readonly ControllerOptions options;
+        private readonly ControllerDependencies deps;
+        private readonly Func<CancellationToken, Task<string?>> currentToken;
+        private readonly string? token;
+        private readonly CancellationTokenSource stop = new();
+        private volatile string? lost;
+
+        public LeaseGuard(ControllerLoop loop, string? token)
+        {
+            options = loop.options;
+            deps = loop.deps;
+            currentToken = loop.LeaseTokenAsync;
+            this.token = token;
+            _ = RenewAsync(stop.Token);
+        }
+
+        private async Task RenewAsync(CancellationToken ct)
+        {
+            var every = options.LeaseTtl / 3;
+            while (!ct.IsCancellationRequested)
+            {
+                try
+                {
+                    await Task.Delay(every, deps.Time, ct);
+                    if (!await deps.Lease.TryAcquireOrRenewAsync(options.Owner, options.LeaseTtl, ct))
+                        lost ??= $"the controller lease could not be renewed (held by {(await deps.Lease.CurrentAsync(ct))?.Owner ?? "nobody"})";
+                }
+                catch (OperationCanceledException) { return; }
+                catch (Exception e) { lost ??= $"renewing the controller lease failed: {e.Message}"; }
+            }
+        }
+
+        public async Task<string?> CheckAsync(CancellationToken ct)
+        {
+            if (lost is { } why) return why;
+            if (!await deps.Lease.TryAcquireOrRenewAsync(options.Owner, options.LeaseTtl, ct))
+                return $"this controller no longer holds the lease (held by {(await deps.Lease.CurrentAsync(ct))?.Owner ?? "nobody"})";
+            var now = await currentToken(ct);
+            return token is not null && now != token ? $"the lease epoch changed ({token} → {now ?? "none"}): another leader may have acted" : null;
+        }
+
+        public void Dispose()
+        {
+            stop.Cancel();
+            stop.Dispose();
+        }
+    }
+
     /// <summary>Runs the failover runbook (fencing first). Also used by the API's POST /api/failover.</summary>
     public async Task<RunbookResult> FailoverAsync(string from, string to, string reason, string command, CancellationToken ct, bool force = false, string actor = Actor)
     {
-        var runbook = deps.Catalog.Choose(new RunbookAsk(FailoverRunbook.Kind, to, force), await deps.Ports.Topology.GetAsync(ct)).Runbook
-            ?? throw new RunbookRequestException($"{to} is already the primary", @unsafe: false);
+        var leaseToken = await LeaseTokenAsync(ct);
+        var runbook = WithLeaseToken(deps.Catalog.Choose(new RunbookAsk(FailoverRunbook.Kind, to, force), await deps.Ports.Topology.GetAsync(ct)).Runbook
+            ?? throw new RunbookRequestException($"{to} is already the primary", @unsafe: false), leaseToken);
         var engine = new RunbookEngine(deps.Journal, deps.Audit, deps.RunbookLease, deps.Time, ProcessHostFacts.Current, actor);
         await deps.Alerts.RaiseAsync(Severity.Sev1, $"failover:{from}->{to}", $"failing over from {from} to {to}", reason, ct);
         state.Update(s => s with { RunningFailover = $"{from} → {to}" });
@@ -209,7 +316,8 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
         RunbookResult result;
         try
         {
-            result = await engine.RunAsync(runbook, command, new RunbookRunOptions(), null, ct);
+            using var guard = new LeaseGuard(this, leaseToken);
+            result = await engine.RunAsync(runbook, command, new RunbookRunOptions { BeforeStep = guard.CheckAsync }, null, ct);
         }
         catch (RunbookBusyException e)
         {
@@ -238,12 +346,5 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
         var runs = await deps.Journal.ListAsync(50, ct);
         var last = runs.FirstOrDefault(r => r.Outcome == RunOutcome.Succeeded && r.Kind is FailoverRunbook.Kind or FailbackRunbook.Kind or SwitchoverRunbook.Kind);
         return last?.Kind == FailoverRunbook.Kind ? last.FinishedAt : null;
-    }
-
-    private static bool ProcessExists(int pid)
-    {
-        try { return !Process.GetProcessById(pid).HasExited; }
-        catch (ArgumentException) { return false; }
-        catch (InvalidOperationException) { return false; }
     }
 }

@@ -15,6 +15,9 @@ public sealed record ControllerOptions
     /// <summary>Where the API, dashboard and /metrics listen (loopback by default).</summary>
     public Uri ListenUrl { get; init; } = new("http://127.0.0.1:7480/");
     public TimeSpan LeaseTtl { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>When the leader resumes an interrupted run on its own (<c>runbooks:</c>).</summary>
+    public Regami.Dr.Core.Runbooks.RunbookPolicy Runbooks { get; init; } = new();
     /// <summary>Who this controller is, for the lease and the audit trail (see <see cref="OwnerFor"/>).</summary>
     public string Owner { get; init; } = OwnerFor(ProcessHostFacts.Current);
 
