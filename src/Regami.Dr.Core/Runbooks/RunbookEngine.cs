@@ -16,6 +16,12 @@ public sealed record RunbookRunOptions
 
     /// <summary>Called after each step is journaled as finished, with its 1-based index (crash tests exit the process here).</summary>
     public Action<int, string>? AfterStepJournaled { get; init; }
+
+    /// <summary>
+    /// Called once with the run id as soon as the run is journaled as started (or resumed), before
+    /// its first step: a caller that runs the runbook in the background (the HTTP API) answers with it.
+    /// </summary>
+    public Action<string>? OnRunStarted { get; init; }
 }
 
 public enum PlannedStepState { WouldRun, AlreadyDone, DoneInJournal }
@@ -93,6 +99,7 @@ public sealed class RunbookEngine(IRunbookJournal journal, IAuditLog audit, IRun
             runId = run.Id;
         }
         else await journal.ResumeRunAsync(runId, host.ProcessId, ct);
+        options.OnRunStarted?.Invoke(runId);
         await AuditAsync(command, null, RunbookAuditActions.Run(runbook.Kind), resumed is null ? "started" : "resumed",
             $"run {runId}; parameters {string.Join(", ", runbook.Parameters.Select(kv => $"{kv.Key}={kv.Value}"))}", ct);
 
