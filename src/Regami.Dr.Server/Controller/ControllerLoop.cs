@@ -197,8 +197,25 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
         await deps.Alerts.TickAsync(ct);
     }
 
-    /// <summary>Runs the failover runbook (fencing first). Also used by the API's POST /api/failover.</summary>
-    public async Task<RunbookResult> FailoverAsync(string from, string to, string reason, string command, CancellationToken ct, bool force = false, string actor = Actor)
+    /// <summary>
+    /// Whether this controller holds the leader lease now, read afresh rather than from the last
+    /// tick: renewed (or taken when free, as the next tick would), so true is the lease's own answer.
+    /// Otherwise the holder's owner string, or null when the lease is free or its store cannot say.
+    /// The API asks before it starts a runbook: only the leader acts.
+    /// </summary>
+    public async Task<(bool Holds, string? Holder)> LeadershipAsync(CancellationToken ct)
+    {
+        if (await deps.Lease.TryAcquireOrRenewAsync(options.Owner, options.LeaseTtl, ct)) return (true, options.Owner);
+        try { return (false, (await deps.Lease.CurrentAsync(ct))?.Owner); }
+        catch (Exception e) when (e is not OperationCanceledException) { return (false, null); }
+    }
+
+    /// <summary>
+    /// Runs the failover runbook (fencing first). Also used by the API's POST /api/failover, which
+    /// passes <paramref name="onRunStarted"/> to learn the run id once it is journaled.
+    /// </summary>
+    public async Task<RunbookResult> FailoverAsync(string from, string to, string reason, string command, CancellationToken ct, bool force = false, string actor = Actor,
+        Action<string>? onRunStarted = null)
     {
         var runbook = deps.Catalog.Choose(new RunbookAsk(FailoverRunbook.Kind, to, force), await deps.Ports.Topology.GetAsync(ct)).Runbook
             ?? throw new RunbookRequestException($"{to} is already the primary", @unsafe: false);
@@ -209,7 +226,7 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
         RunbookResult result;
         try
         {
-            result = await engine.RunAsync(runbook, command, new RunbookRunOptions(), null, ct);
+            result = await engine.RunAsync(runbook, command, new RunbookRunOptions { OnRunStarted = onRunStarted }, null, ct);
         }
         catch (RunbookBusyException e)
         {
