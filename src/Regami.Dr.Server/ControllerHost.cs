@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Prometheus;
 using Regami.Dr.Core.Audit;
 using Regami.Dr.Core.Runbooks;
+using Regami.Dr.Core.Runbooks.Journal;
 using Regami.Dr.Core.Status;
 using Regami.Dr.Server.Api;
 using Regami.Dr.Server.Controller;
@@ -57,9 +58,12 @@ public static class ControllerHost
         var loop = new ControllerLoop(options, deps, metrics, state, logger);
         var token = BearerToken.LoadOrCreate(options.TokenFile);
 
-        MapEndpoints(app, options, deps, views, loop, state, metrics, token);
-
+        // The host's lifetime: the loop's token, and the token of the runbooks the API starts
+        // (never a request's: a client that gives up must not stop a failover half way).
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, app.Lifetime.ApplicationStopping);
+        var runs = new ApiRunbooks(stopping.Token, logger);
+        MapEndpoints(app, options, deps, views, loop, state, metrics, token, runs);
+
         await app.StartAsync(ct);
         logger.LogInformation("controller API on {Url} (dashboard /, metrics /metrics; token in {TokenFile})", options.ListenUrl, options.TokenFile);
         try
@@ -68,13 +72,17 @@ public static class ControllerHost
         }
         finally
         {
+            // Runs still in flight are cancelled with the host and journal where they stopped
+            // (`regami-dr runbook resume` continues them).
+            await stopping.CancelAsync();
+            await runs.DrainAsync(TimeSpan.FromSeconds(30));
             await app.StopAsync(CancellationToken.None);
             await app.DisposeAsync();
         }
     }
 
     private static void MapEndpoints(WebApplication app, ControllerOptions options, ControllerDependencies deps, ControllerViews views,
-        ControllerLoop loop, ControllerState state, ControllerMetrics metrics, BearerToken token)
+        ControllerLoop loop, ControllerState state, ControllerMetrics metrics, BearerToken token, ApiRunbooks runs)
     {
         app.MapGet("/", () => Results.Content(Dashboard.Html, "text/html; charset=utf-8"));
         app.MapGet("/api/status", async (CancellationToken ct) =>
@@ -113,40 +121,88 @@ public static class ControllerHost
             await deps.Audit.AppendAsync(new AuditEntry(deps.Time.GetUtcNow(), by, $"POST /api/alerts/{id}/ack", null, "alert.ack", ok ? "succeeded" : "failed", null), ct);
             return ok ? Results.Ok(new { acknowledged = id }) : Results.NotFound(new { error = $"no open alert {id}" });
         });
-        app.MapPost("/api/failover", async (FailoverRequest? body, HttpContext http, CancellationToken ct) =>
-        {
-            if (!token.Accepts(http.Request.Headers.Authorization)) return Results.Unauthorized();
-            var topology = await deps.Ports.Topology.GetAsync(ct);
-            var to = body?.To ?? topology.Standby;
-            if (to is null || !topology.Regions.Contains(to)) return Results.BadRequest(new { error = $"unknown target region; regions: {string.Join(", ", topology.Regions)}" });
-            if (to == topology.Primary) return Results.Ok(new { outcome = "nothingToDo", detail = $"{to} is already the primary" });
-            var from = topology.Primary ?? topology.Others(to).First();
-            try
-            {
-                var result = await loop.FailoverAsync(from, to, $"requested through the API by {Caller(http)}", $"POST /api/failover to={to} force={body?.Force == true}", ct, body?.Force == true, Caller(http));
-                return Results.Json(result, Json, statusCode: result.Succeeded ? 200 : result.Outcome == Core.Runbooks.Journal.RunOutcome.Refused ? 409 : 500);
-            }
-            catch (RunbookBusyException e) { return Results.Conflict(new { error = e.Message }); }
-        });
-        app.MapPost("/api/switchover", async (FailoverRequest? body, HttpContext http, CancellationToken ct) =>
-        {
-            if (!token.Accepts(http.Request.Headers.Authorization)) return Results.Unauthorized();
-            RunbookChoice choice;
-            try { choice = await deps.Catalog.ChooseAsync(new RunbookAsk(SwitchoverRunbook.Kind, body?.To), ct); }
-            catch (RunbookRequestException e) { return e.Unsafe ? Results.Conflict(new { error = e.Message }) : Results.BadRequest(new { error = e.Message }); }
-            if (choice.Runbook is not { } runbook) return Results.Ok(new { outcome = "nothingToDo", detail = choice.NothingToDo });
-            var engine = new RunbookEngine(deps.Journal, deps.Audit, deps.RunbookLease, deps.Time, ProcessHostFacts.Current, Caller(http));
-            try
-            {
-                var result = await engine.RunAsync(runbook, $"POST /api/switchover to={runbook.Parameters["to"]}", new RunbookRunOptions(), null, ct);
-                return Results.Json(result, Json, statusCode: result.Succeeded ? 200 : 500);
-            }
-            catch (RunbookBusyException e) { return Results.Conflict(new { error = e.Message }); }
-        });
+        // Runbooks: only the leader starts them; they run in the background on the host's lifetime;
+        // 202 with the run id once journaled, GET /api/runs/{id} follows them.
+        app.MapPost("/api/failover", (RunbookRequestBody? body, HttpContext http, CancellationToken ct) =>
+            StartRunbookAsync(new RunbookAsk(FailoverRunbook.Kind, body?.To, Force: body?.Force == true), http, ct));
+        app.MapPost("/api/switchover", (RunbookRequestBody? body, HttpContext http, CancellationToken ct) =>
+            StartRunbookAsync(new RunbookAsk(SwitchoverRunbook.Kind, body?.To), http, ct));
+        app.MapPost("/api/failback", (RunbookRequestBody? body, HttpContext http, CancellationToken ct) =>
+            StartRunbookAsync(new RunbookAsk(FailbackRunbook.Kind, body?.To, Reclone: body?.Reclone == true), http, ct));
+        app.MapGet("/api/runs", async (int? limit, CancellationToken ct) =>
+            Results.Json((await deps.Journal.ListAsync(Math.Clamp(limit ?? 20, 1, 200), ct)).Select(RunView.From), Json));
+        app.MapGet("/api/runs/{id}", async (string id, CancellationToken ct) =>
+            await deps.Journal.GetAsync(id, ct) is { } run ? Results.Json(RunView.From(run), Json) : Results.NotFound(new { error = $"no run {id}" }));
         app.MapMetrics("/metrics", metrics.Registry);
+
+        // Refusals that come before a run starts are answered here, synchronously, and audited with
+        // the caller; a run that starts is audited by the engine (actor: the caller) step by step.
+        async Task<IResult> StartRunbookAsync(RunbookAsk ask, HttpContext http, CancellationToken ct)
+        {
+            if (!token.Accepts(http.Request.Headers.Authorization)) return Results.Unauthorized();
+            var caller = Caller(http);
+            string Command(string? to) => $"POST {http.Request.Path} to={to ?? "(default)"}" + ask.Kind switch
+            {
+                FailoverRunbook.Kind => $" force={(ask.Force ? "true" : "false")}",
+                FailbackRunbook.Kind => $" reclone={(ask.Reclone ? "true" : "false")}",
+                _ => "",
+            };
+            async Task<IResult> RefuseAsync(int status, string outcome, object answer, string reason)
+            {
+                await deps.Audit.AppendAsync(new AuditEntry(deps.Time.GetUtcNow(), caller, Command(ask.To), ask.To, RunbookAuditActions.Run(ask.Kind), outcome, reason), CancellationToken.None);
+                return Results.Json(answer, Json, statusCode: status);
+            }
+
+            if (runs.Lifetime.IsCancellationRequested)
+                return await RefuseAsync(503, "refused", new { error = "the controller is shutting down" }, "the controller is shutting down");
+            // The lease as it is now, not as the last tick saw it.
+            var (leader, holder) = await loop.LeadershipAsync(ct);
+            if (!leader)
+            {
+                var why = holder is null
+                    ? $"this controller ({options.Owner}) is not the leader, and the lease ({deps.Lease.Name}) names none right now; retry shortly"
+                    : $"this controller ({options.Owner}) is not the leader; send the request to the leader: {holder}";
+                return await RefuseAsync(409, "refused", new { error = why, leader = holder, lease = deps.Lease.Name, self = options.Owner }, why);
+            }
+
+            RunbookChoice choice;
+            try { choice = await deps.Catalog.ChooseAsync(ask, ct); }
+            catch (RunbookRequestException e) { return await RefuseAsync(e.Unsafe ? 409 : 400, "refused", new { error = e.Message }, e.Message); }
+            if (choice.Runbook is not { } runbook)
+                return await RefuseAsync(200, "nothing-to-do", new { outcome = "nothingToDo", detail = choice.NothingToDo }, choice.NothingToDo!);
+
+            var from = runbook.Parameters.GetValueOrDefault("from");
+            var to = runbook.Parameters["to"];
+            var command = Command(to);
+            var start = await runs.StartAsync($"{runbook.Kind} {from} → {to} requested by {caller}", async (onRunStarted, lifetime) =>
+            {
+                if (runbook.Kind == FailoverRunbook.Kind)
+                    return await loop.FailoverAsync(from!, to, $"requested through the API by {caller}", command, lifetime, ask.Force, caller, onRunStarted);
+                var engine = new RunbookEngine(deps.Journal, deps.Audit, deps.RunbookLease, deps.Time, ProcessHostFacts.Current, caller);
+                var result = await engine.RunAsync(runbook, command, new RunbookRunOptions { OnRunStarted = onRunStarted }, null, lifetime);
+                foreach (var step in result.Steps)
+                    metrics.RunbookStepDuration.WithLabels(runbook.Kind, step.Name).Set(step.Duration?.TotalSeconds ?? 0);
+                return result;
+            });
+            return start switch
+            {
+                RunbookStart.Started s => Results.Accepted(RunLocation(s.RunId), new { runId = s.RunId, kind = runbook.Kind, outcome = RunOutcome.Running, from, to, location = RunLocation(s.RunId) }),
+                RunbookStart.Busy b => await RefuseAsync(409, "refused", new { error = b.Reason }, b.Reason),
+                RunbookStart.Refused r => await RefuseAsync(r.Unsafe ? 409 : 400, "refused", new { error = r.Reason }, r.Reason),
+                RunbookStart.Failed f => await RefuseAsync(500, "failed", new { error = f.Reason }, f.Reason),
+                _ => throw new InvalidOperationException(start.ToString()),
+            };
+        }
     }
+
+    /// <summary>Where a run started through the API is followed.</summary>
+    public static string RunLocation(string runId) => $"/api/runs/{Uri.EscapeDataString(runId)}";
 
     private static string Caller(HttpContext http) => $"api@{http.Connection.RemoteIpAddress}";
 
-    public sealed record FailoverRequest(string? To, bool Force);
+    /// <summary>The body of <c>POST /api/failover|switchover|failback</c>; each uses the fields that apply to it.</summary>
+    /// <param name="To">The region that should end up primary (default: the standby; for a failback, the home region).</param>
+    /// <param name="Force">Failover only: go past the RPO guard.</param>
+    /// <param name="Reclone">Failback only: rebuild the old primary with a fresh clone instead of pg_rewind.</param>
+    public sealed record RunbookRequestBody(string? To, bool Force = false, bool Reclone = false);
 }

@@ -23,6 +23,11 @@ public sealed record RunbookRunOptions
     /// a step boundary is the one place a run can stop without leaving a step half done.
     /// </summary>
     public Func<CancellationToken, Task<string?>>? BeforeStep { get; init; }
+    /// <summary>
+    /// Called once with the run id as soon as the run is journaled as started (or resumed), before
+    /// its first step: a caller that runs the runbook in the background (the HTTP API) answers with it.
+    /// </summary>
+    public Action<string>? OnRunStarted { get; init; }
 }
 
 public enum PlannedStepState { WouldRun, AlreadyDone, DoneInJournal }
@@ -100,6 +105,7 @@ public sealed class RunbookEngine(IRunbookJournal journal, IAuditLog audit, IRun
             runId = run.Id;
         }
         else await journal.ResumeRunAsync(runId, host.ProcessId, ct);
+        options.OnRunStarted?.Invoke(runId);
         await AuditAsync(command, null, RunbookAuditActions.Run(runbook.Kind), resumed is null ? "started" : "resumed",
             $"run {runId}; parameters {string.Join(", ", runbook.Parameters.Select(kv => $"{kv.Key}={kv.Value}"))}", ct);
 

@@ -303,8 +303,25 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
         }
     }
 
-    /// <summary>Runs the failover runbook (fencing first). Also used by the API's POST /api/failover.</summary>
-    public async Task<RunbookResult> FailoverAsync(string from, string to, string reason, string command, CancellationToken ct, bool force = false, string actor = Actor)
+    /// <summary>
+    /// Whether this controller holds the leader lease now, read afresh rather than from the last
+    /// tick: renewed (or taken when free, as the next tick would), so true is the lease's own answer.
+    /// Otherwise the holder's owner string, or null when the lease is free or its store cannot say.
+    /// The API asks before it starts a runbook: only the leader acts.
+    /// </summary>
+    public async Task<(bool Holds, string? Holder)> LeadershipAsync(CancellationToken ct)
+    {
+        if (await deps.Lease.TryAcquireOrRenewAsync(options.Owner, options.LeaseTtl, ct)) return (true, options.Owner);
+        try { return (false, (await deps.Lease.CurrentAsync(ct))?.Owner); }
+        catch (Exception e) when (e is not OperationCanceledException) { return (false, null); }
+    }
+
+    /// <summary>
+    /// Runs the failover runbook (fencing first). Also used by the API's POST /api/failover, which
+    /// passes <paramref name="onRunStarted"/> to learn the run id once it is journaled.
+    /// </summary>
+    public async Task<RunbookResult> FailoverAsync(string from, string to, string reason, string command, CancellationToken ct, bool force = false, string actor = Actor,
+        Action<string>? onRunStarted = null)
     {
         var leaseToken = await LeaseTokenAsync(ct);
         var runbook = WithLeaseToken(deps.Catalog.Choose(new RunbookAsk(FailoverRunbook.Kind, to, force), await deps.Ports.Topology.GetAsync(ct)).Runbook
@@ -317,7 +334,7 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
         try
         {
             using var guard = new LeaseGuard(this, leaseToken);
-            result = await engine.RunAsync(runbook, command, new RunbookRunOptions { BeforeStep = guard.CheckAsync }, null, ct);
+            result = await engine.RunAsync(runbook, command, new RunbookRunOptions { BeforeStep = guard.CheckAsync, OnRunStarted = onRunStarted }, null, ct);
         }
         catch (RunbookBusyException e)
         {

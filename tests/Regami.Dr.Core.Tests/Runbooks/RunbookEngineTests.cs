@@ -163,6 +163,32 @@ public sealed class RunbookEngineTests
     }
 
     [Fact]
+    public async Task The_run_started_hook_gets_the_journaled_run_id_before_the_first_step_acts()
+    {
+        var seen = new List<string>();
+        var book = Book(Step("one", () => { seen.Add("one acts"); return Task.FromResult("a"); }));
+        var result = await Engine().RunAsync(book, "test", new RunbookRunOptions { OnRunStarted = id => seen.Add($"started {id} ({journal.Log[^1]})") }, null, default);
+        Assert.Equal([$"started {result.RunId} (start {result.RunId})", "one acts"], seen);
+    }
+
+    [Fact]
+    public async Task The_run_started_hook_gets_the_resumed_run_id_and_is_not_called_when_the_lease_is_taken()
+    {
+        var fail = true;
+        var book = () => Book(Step("one", () => fail ? throw new InvalidOperationException("no") : Task.FromResult("a")));
+        var first = await Engine().RunAsync(book(), "test", new RunbookRunOptions(), null, default);
+        fail = false;
+        string? resumedId = null;
+        await Engine().RunAsync(book(), "test", new RunbookRunOptions { ResumeRunId = first.RunId, OnRunStarted = id => resumedId = id }, null, default);
+        Assert.Equal(first.RunId, resumedId);
+
+        lease.Holder = "someone else";
+        string? busyId = null;
+        await Assert.ThrowsAsync<RunbookBusyException>(() => Engine().RunAsync(book(), "test", new RunbookRunOptions { OnRunStarted = id => busyId = id }, null, default));
+        Assert.Null(busyId);
+    }
+
+    [Fact]
     public void A_runbook_with_a_duplicate_step_name_is_invalid()
     {
         var book = Book(Step("x", () => Task.FromResult("")), Step("x", () => Task.FromResult("")));
