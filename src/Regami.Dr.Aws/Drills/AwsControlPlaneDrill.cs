@@ -16,7 +16,7 @@ namespace Regami.Dr.Aws.Drills;
 /// (its Route 53 health check inverted: Route 53 now sees it unhealthy, as in an outage), the
 /// drill detects it as the controller does (Route 53's checkers, the failure threshold at the
 /// controller's interval), runs the failover runbook for real, measures RTO from the fault to the
-/// runbook's last step and takes as RPO the ReplicaLag the guard saw; then fails back.
+/// runbook's last step and takes as RPO the data at risk the guard counts (ReplicaLag plus the sample's age); then fails back.
 /// <b>planned-switchover</b>: the switchover runbook and back. Each drill's RTO and RPO go to
 /// CloudWatch (namespace Regami/DR). No data path is exercised: the report's recovery sentence
 /// says so, and what needs a real account is in docs/aws.md.
@@ -63,9 +63,11 @@ public sealed class AwsControlPlaneDrill(
             phases.Add(Phase("detection", faultAt, detectedAt));
             Mark($"detected: {primary} failed {config.HealthCheck.FailureThreshold} consecutive health checks");
             var lag = await ports.Lag.LastAsync(ct);
-            rpo = lag?.Seconds ?? double.NaN;
+            var readAt = Time.GetUtcNow();
+            // The RPO guard's bound: the lag measured plus the sample's age when it was read.
+            rpo = lag is null ? double.NaN : RpoGuardDecision.DataAtRiskSeconds(lag, readAt) ?? double.NaN;
             recovery = await RunAsync(engine, catalog, new RunbookAsk(FailoverRunbook.Kind, standby), say, ct);
-            recoverySentence = $"control plane only: RTO from the simulated outage to the failover runbook's last step; RPO is the standby's ReplicaLag the RPO guard read ({Describe(lag)}) — no application writes were measured";
+            recoverySentence = $"control plane only: RTO from the simulated outage to the failover runbook's last step; RPO is the data at risk the RPO guard counts, the standby's ReplicaLag plus the sample's age ({Describe(lag, readAt)}) — no application writes were measured";
         }
         else
         {
@@ -158,7 +160,8 @@ public sealed class AwsControlPlaneDrill(
 
     private static DrillPhase Phase(string name, DateTimeOffset from, DateTimeOffset to) => new(name, Math.Round((to - from).TotalSeconds, 3), from, to);
 
-    private static string Describe(LagSample? s) => s is null ? "no sample" : $"{s.Seconds:0.#} s incl. the sample's age, sampled at {s.At:HH:mm:ss} UTC";
+    private static string Describe(LagSample? s, DateTimeOffset readAt) => s is null ? "no sample"
+        : $"{s.Seconds:0.#} s measured + {Math.Max(0, (readAt - s.At).TotalSeconds):0.#} s since, sampled at {s.At:HH:mm:ss} UTC";
 
     /// <summary>Reports progress on the caller's thread (no sync context hop).</summary>
     private sealed class SyncProgress(Action<StepProgress> report) : IProgress<StepProgress>

@@ -21,9 +21,9 @@ public sealed class CloudWatchReplicaLag(AwsContext aws)
 
 /// <summary>
 /// The RPO guard's memory on AWS is CloudWatch itself: the newest ReplicaLag of the standby,
-/// still there when the primary's region is gone. The sample's age is added to its lag — the
-/// replica may have fallen further behind since — so an old sample can only look worse, never
-/// better (the conservative reading).
+/// still there when the primary's region is gone. The sample keeps CloudWatch's own figures — the
+/// lag as published, dated when it was taken — and the RPO guard adds its age (the replica may
+/// have fallen further behind since), once, in <see cref="Core.Runbooks.RpoGuardDecision"/>.
 /// </summary>
 public sealed class CloudWatchLagMemory(AwsContext aws, ITopologyPort topology, TimeSpan window) : ILagMemory
 {
@@ -36,7 +36,6 @@ public sealed class CloudWatchLagMemory(AwsContext aws, ITopologyPort topology, 
         var primary = t.Primary ?? t.Others(standby).First();
         var sample = await new CloudWatchReplicaLag(aws).LatestAsync(standby, window, ct);
         if (sample is null) return null;
-        var age = aws.Time.GetUtcNow() - sample.At;
-        return new LagSample(sample.At, primary, standby, Bytes: null, Seconds: sample.Seconds + Math.Max(0, age.TotalSeconds));
+        return new LagSample(sample.At, primary, standby, Bytes: null, Seconds: sample.Seconds);
     }
 }

@@ -15,6 +15,9 @@ public static class FailoverDecision
     public const string PrimaryDownKey = "primary-down";
     public const string StandbyDownKey = "standby-down";
 
+    /// <summary>The RPO guard's name among a decision's guards (as audited).</summary>
+    public const string RpoGuardName = "rpo";
+
     public static Decision Decide(ControllerObservation o, ControllerPolicy policy)
     {
         if (!o.HoldsLease)
@@ -61,7 +64,7 @@ public static class FailoverDecision
         if (refused.Count > 0)
         {
             var why = string.Join("; ", refused.Select(g => g.Reason));
-            var title = refused.Any(g => g.Guard == "rpo")
+            var title = refused.Any(g => g.Guard == RpoGuardName)
                 ? $"failover refused by RPO guard: {down}; {why}; a human may run `regami-dr failover --force`"
                 : $"outage: {down}; failover refused: {why}";
             return new Decision(new ControllerAction.Alert(Severity.Sev1, PrimaryDownKey, title), $"{down}; not failing over: {why}", guards, resolves);
@@ -82,7 +85,7 @@ public static class FailoverDecision
     private static GuardResult RpoGuard(ControllerObservation o, ControllerPolicy policy)
     {
         var verdict = RpoGuardDecision.Evaluate(o.LastKnownLag, o.At, policy.RpoGuard);
-        return verdict.Pass ? GuardResult.Pass("rpo", verdict.Reason) : GuardResult.Refuse("rpo", verdict.Reason);
+        return verdict.Pass ? GuardResult.Pass(RpoGuardName, verdict.Reason) : GuardResult.Refuse(RpoGuardName, verdict.Reason);
     }
 
     private static Decision Wait(string situation) => new(new ControllerAction.Wait(), situation, [], []);

@@ -11,6 +11,7 @@ public static class DrillCheckNames
     public const string TrafficFollowsPrimary = "traffic follows the primary";
     public const string AcknowledgedWritesPresent = "acknowledged writes present on the new primary";
     public const string LostWritesOnOldPrimary = "lost writes confirmed on the old primary";
+    public const string RpoGuardRefused = "the RPO guard refused the automatic failover";
     public const string OldPrimaryRowsExplained = "old primary's extra rows are the lost and unacknowledged writes";
     public const string SwitchBack = "switch back";
     public const string Failback = "failback";

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Regami.Dr.Core.Audit;
+using Regami.Dr.Core.Controller;
 using Regami.Dr.Core.Runbooks;
 using Regami.Dr.Core.Runbooks.Journal;
 using Regami.Dr.Core.Status;
@@ -14,8 +16,11 @@ namespace Regami.Dr.Core.Drills;
 /// <param name="Actor">Who runs the drill, for the audit trail (<c>user@host</c>).</param>
 public sealed record DrillRequest(DrillScenario Scenario, DrillTargets Targets, double Rate, string? ReportDirectory, bool KeepEnvironment, string Actor)
 {
-    /// <summary>The RPO guard's limits and the runbooks' waits for the drill's own switchover and failback.</summary>
-    public FailoverPolicy Policy { get; init; } = new();
+    /// <summary>
+    /// The RPO guard's limits and the runbooks' waits for the drill's own runs (switchover, forced
+    /// failover, failback): the configuration's (<c>DrConfiguration.FailoverPolicy</c>), never built-in defaults.
+    /// </summary>
+    public required FailoverPolicy Policy { get; init; }
 }
 
 /// <summary>
@@ -169,8 +174,68 @@ public sealed class DrillConductor(DrillPorts ports, TimeProvider time, Action<s
         }
         var injected = await ports.Faults.InjectAsync(fault.Kind, home, ct);
         Mark($"fault injected: {FaultKinds.Name(fault.Kind)} on {home} ({string.Join("; ", injected.Actions)})");
-        var run = await WaitForControllerFailoverAsync(injected.At, request.Targets, workload, ct);
+        var run = fault.CutReplicationFirst
+            ? await ForceAfterRpoRefusalAsync(injected.At, home, standby!, request, workload, ct)
+            : await WaitForControllerFailoverAsync(injected.At, request.Targets, workload, ct);
         return (injected.At, run);
+    }
+
+    /// <summary>
+    /// With replication cut, the data at risk is unknown, so the controller's RPO guard must refuse
+    /// the automatic failover (a Sev1 "failover refused by RPO guard"); the drill then does what that
+    /// alert asks of the on-call human, <c>regami-dr failover --force</c>, with the configured policy.
+    /// A controller that fails over by itself instead fails the check <see cref="DrillCheckNames.RpoGuardRefused"/>.
+    /// </summary>
+    private async Task<RunRecord> ForceAfterRpoRefusalAsync(DateTimeOffset faultAt, string home, string standby, DrillRequest request,
+        IDrillWorkload workload, CancellationToken ct)
+    {
+        string? refusal = null;
+        RunRecord? controllerRun = null;
+        await WaitUntilAsync(async token =>
+        {
+            refusal = RpoRefusal(await ports.Audit.ListAsync(faultAt, null, token));
+            controllerRun = (await ports.Journal.ListAsync(timings.RecentRuns, token))
+                .FirstOrDefault(r => r.Kind == FailoverRunbook.Kind && r.StartedAt >= faultAt && r.Outcome != RunOutcome.Running);
+            return refusal is not null || controllerRun is not null;
+        }, timings.ControllerFailoverWithin(request.Targets), "the controller's RPO guard to refuse the automatic failover", workload, ct);
+
+        if (refusal is null)
+        {
+            var run = controllerRun!;
+            Check(DrillCheckNames.RpoGuardRefused, false,
+                $"the controller ran failover {run.Id} ({run.Outcome.ToString().ToLowerInvariant()}) with replication cut: its RPO guard let an unknown loss through");
+            if (run.Outcome != RunOutcome.Succeeded)
+                throw new InvalidOperationException($"the controller's failover {run.Id} {run.Outcome.ToString().ToLowerInvariant()}: {run.Detail}");
+            return run;
+        }
+        Check(DrillCheckNames.RpoGuardRefused, true, refusal);
+        Mark($"the controller refused the automatic failover (RPO guard); the drill forces it, as the Sev1 alert asks of the on-call human (regami-dr failover --force)");
+        var result = await Engine().RunAsync(FailoverRunbook.Build(home, standby, force: true, ports.Recovery, request.Policy),
+            $"drill {request.Scenario.Name}: failover forced past the RPO guard", new RunbookRunOptions(), null, ct);
+        if (!result.Succeeded) throw new InvalidOperationException($"the forced failover failed at {result.FailedStep}: {result.Detail}");
+        return await ports.Journal.GetAsync(result.RunId!, ct)
+            ?? throw new InvalidOperationException($"the forced failover's run {result.RunId} is not in the journal");
+    }
+
+    /// <summary>The reason of the first controller decision among <paramref name="events"/> whose RPO guard refused; null if none did.</summary>
+    internal static string? RpoRefusal(IEnumerable<AuditEvent> events)
+    {
+        foreach (var e in events)
+        {
+            if (e.Entry.Action != ControllerAuditActions.Decision || e.Entry.Details is not { } details) continue;
+            try
+            {
+                using var doc = JsonDocument.Parse(details);
+                if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("guards", out var guards) || guards.ValueKind != JsonValueKind.Array) continue;
+                foreach (var g in guards.EnumerateArray())
+                    if (g.ValueKind == JsonValueKind.Object
+                        && g.TryGetProperty("guard", out var name) && name.ValueKind == JsonValueKind.String && name.GetString() == FailoverDecision.RpoGuardName
+                        && g.TryGetProperty("passed", out var passed) && passed.ValueKind == JsonValueKind.False)
+                        return g.TryGetProperty("reason", out var reason) && reason.ValueKind == JsonValueKind.String ? reason.GetString() : "refused";
+            }
+            catch (JsonException) { } // a decision recorded as a sentence, not as its inputs
+        }
+        return null;
     }
 
     private async Task<(DateTimeOffset FaultAt, RunRecord Run)> SwitchOverAsync(string home, string standby, DrillRequest request, CancellationToken ct)

@@ -15,6 +15,8 @@ public enum RecoveryPath
 /// <param name="CutReplicationFirst">
 /// The standby stops receiving WAL and writes go on before the fault, so an async failover really
 /// loses acknowledged writes (the drill then counts every one against the old primary's rows).
+/// The data at risk is then unknown, so the controller's RPO guard must refuse the automatic
+/// failover; the drill checks that it did and forces the failover, as the on-call human would.
 /// </param>
 public sealed record DrillFault(FaultKind Kind, bool CutReplicationFirst = false);
 
@@ -83,7 +85,7 @@ public sealed record DrillScenario(
         new("planned-switchover", "a planned switchover to the standby region and back, zero data loss",
             null, RecoveryPath.PlannedSwitchover, ZeroLossTargets, StandardChecks),
         Unplanned("lossy-failover", new DrillFault(FaultKind.KillDb, CutReplicationFirst: true),
-            "replication is cut, writes go on, then the primary crashes: with async replication the failover loses the unreplicated writes, and the drill counts every one (checked against the old primary)",
+            "replication is cut, writes go on, then the primary crashes: the RPO guard refuses the automatic failover (the lag is unknown), the drill forces it as the on-call human would, and counts every unreplicated write it loses (checked against the old primary)",
             GroundTruthChecks),
     ];
 

@@ -7,18 +7,36 @@ public sealed record DrPorts(IDatabasePort Database, IComputePort Compute, ITraf
 
 /// <summary>
 /// The RPO guard's limits (the plan's RPO: 5 min): the one policy both the controller's
-/// automatic failovers and `regami-dr failover` apply, bound from <c>rpoGuard:</c>.
+/// automatic failovers and `regami-dr failover` apply, bound from <c>rpoGuard:</c> and from
+/// nowhere else. <see cref="RpoGuardDecision"/> applies it.
 /// </summary>
 public sealed record RpoGuardPolicy
 {
-    /// <summary>Largest last-known replica lag at which a failover may go ahead without --force.</summary>
+    /// <summary>
+    /// The RPO: largest data at risk at which a failover may go ahead without --force. The data at
+    /// risk is the lag measured plus the sample's age (everything written since it was taken).
+    /// </summary>
     public TimeSpan MaxLag { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>A second bound in bytes (lag in seconds lies on an idle primary, bytes do not).</summary>
     public long MaxLagBytes { get; init; } = 256L * 1024 * 1024;
 
-    /// <summary>A lag sample older than this does not count as known.</summary>
-    public TimeSpan MaxSampleAge { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// A lag sample older than this does not count as known. At most <see cref="MaxLag"/> by
+    /// default; a larger value counts only up to <see cref="MaxLag"/> (see <see cref="SampleAgeLimit"/>).
+    /// </summary>
+    public TimeSpan MaxSampleAge { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The sample age the guard applies: min(<see cref="MaxSampleAge"/>, <see cref="MaxLag"/>).
+    /// A minimum rather than a validation error (maxSampleAge ≤ maxLag) because a file that only
+    /// tightens <c>maxLag</c> (say 30s, as the legacy lab converter writes) must not be rejected
+    /// for a <c>maxSampleAge</c> it never set; and since the age is counted into the bound, a sample
+    /// older than <c>maxLag</c> could never pass anyway: the minimum only makes the refusal say
+    /// "too old" rather than "exceeds".
+    /// </summary>
+    [YamlDotNet.Serialization.YamlIgnore]
+    public TimeSpan SampleAgeLimit => MaxSampleAge < MaxLag ? MaxSampleAge : MaxLag;
 
     public IEnumerable<string> Validate()
     {

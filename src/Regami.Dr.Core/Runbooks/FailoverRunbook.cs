@@ -69,7 +69,7 @@ public static class FailoverRunbook
     {
         Name = StepNames.RpoGuard,
         IsGuard = true,
-        Description = $"last known replica lag of {to} ≤ {policy.RpoGuard.MaxLag.TotalSeconds:0} s and ≤ {policy.RpoGuard.MaxLagBytes / 1024 / 1024} MiB (the RPO guard)",
+        Description = $"last known replica lag of {to} plus the sample's age ≤ {policy.RpoGuard.MaxLag.TotalSeconds:0} s, ≤ {policy.RpoGuard.MaxLagBytes / 1024 / 1024} MiB, sampled within {policy.RpoGuard.SampleAgeLimit.TotalSeconds:0} s, standby streaming (the RPO guard)",
         Region = to,
         Options = new StepOptions(TimeSpan.FromSeconds(15)),
         AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(to, ct)) is { Reachable: true, InRecovery: false } ? $"{to} is already promoted" : null,
@@ -83,7 +83,12 @@ public static class FailoverRunbook
         },
     };
 
-    /// <summary>The lag now when the primary answers (and remember it); otherwise the last remembered sample.</summary>
+    /// <summary>
+    /// The lag now when the primary answers (and remember it); otherwise the last remembered sample.
+    /// A primary that answers but reports its standby not connected or not streaming gives a sample
+    /// that says so (<see cref="LagSample.FromPrimary"/>), which the guard refuses: the older
+    /// remembered sample from when it streamed is not used in its place.
+    /// </summary>
     internal static async Task<LagSample?> LastKnownLagAsync(string from, string to, DrPorts ports, TimeProvider time, CancellationToken ct)
     {
         var primary = await ports.Database.ObserveAsync(from, ct);

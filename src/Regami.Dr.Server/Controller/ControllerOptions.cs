@@ -11,7 +11,8 @@ public sealed record ControllerOptions
     /// <summary>Time between two ticks (the policy's, bound from <c>controller.interval</c>).</summary>
     public TimeSpan Interval => Policy.Interval;
     public int FailureThreshold { get; init; } = 3;
-    public ControllerPolicy Policy { get; init; } = new();
+    /// <summary>The configuration's <c>controller:</c> with its RPO guard from <c>rpoGuard:</c> (<c>DrConfiguration.Controller</c>), never built-in defaults.</summary>
+    public required ControllerPolicy Policy { get; init; }
     /// <summary>Where the API, dashboard and /metrics listen (loopback by default).</summary>
     public Uri ListenUrl { get; init; } = new("http://127.0.0.1:7480/");
     public TimeSpan LeaseTtl { get; init; } = TimeSpan.FromSeconds(10);

@@ -39,7 +39,7 @@ public sealed class AwsRunbookTests(MotoFixture moto) : IClassFixture<MotoFixtur
 
         var guard = result.Steps.Single(s => s.Name == FailoverRunbook.StepNames.RpoGuard);
         // 10 s measured plus the sample's age: CloudWatch dates a one-minute datapoint by its minute, so up to a minute more.
-        var lag = double.Parse(System.Text.RegularExpressions.Regex.Match(guard.Detail!, @"/ (\d+\.\d) s measured").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var lag = double.Parse(System.Text.RegularExpressions.Regex.Match(guard.Detail!, @"= (\d+\.\d) s of data at risk").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(lag, 10, 75);
         var fence = result.Steps.Single(s => s.Name == FailoverRunbook.StepNames.FenceDatabase);
         Assert.StartsWith("fenced regami-db in eu-west-3", fence.Detail);

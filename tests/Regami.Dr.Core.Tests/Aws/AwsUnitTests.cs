@@ -115,7 +115,7 @@ public sealed class AwsUnitTests
     }
 
     [Fact]
-    public async Task The_rpo_guards_lag_on_aws_is_the_newest_cloudwatch_sample_plus_its_age()
+    public async Task The_rpo_guards_lag_on_aws_is_the_newest_cloudwatch_sample_and_the_guard_adds_its_age_once()
     {
         var (config, s) = Load();
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-29T12:00:00Z"));
@@ -127,10 +127,14 @@ public sealed class AwsUnitTests
         var sample = await memory.LastAsync(CancellationToken.None);
         Assert.NotNull(sample);
         Assert.Equal(DateTimeOffset.Parse("2026-11-29T11:59:00Z"), sample!.At);
-        Assert.Equal(70, sample.Seconds);   // 10 s measured, 60 s ago
+        Assert.Equal(10, sample.Seconds);   // as CloudWatch published it: the age is the guard's to add
+        Assert.Null(sample.StandbyStreaming);
         Assert.Equal("eu-central-1", sample.Standby);
         Assert.Single(api.Calls, c => c.Region == "eu-central-1" && c.Input.ToJsonString().Contains("db-frankfurt"));
-        Assert.True(RpoGuardDecision.Evaluate(sample, time.GetUtcNow(), config.RpoGuard).Pass);
+        var verdict = RpoGuardDecision.Evaluate(sample, time.GetUtcNow(), config.RpoGuard);
+        Assert.True(verdict.Pass, verdict.Reason);
+        Assert.Contains("10.0 s + 60.0 s since = 70.0 s of data at risk ≤ 300 s", verdict.Reason); // 10 s measured, 60 s ago: counted once
+        Assert.Equal(70, RpoGuardDecision.DataAtRiskSeconds(sample, time.GetUtcNow()));
         Assert.False(RpoGuardDecision.Evaluate(sample with { Seconds = 400 }, time.GetUtcNow(), config.RpoGuard).Pass);
     }
 

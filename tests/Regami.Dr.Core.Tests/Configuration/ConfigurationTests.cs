@@ -179,7 +179,7 @@ public sealed class ConfigurationTests
             new Dictionary<string, RegionRole> { ["eu-west-3"] = RegionRole.Primary, ["eu-central-1"] = RegionRole.Standby }, ReplicationMode.Async, "eu-west-3");
         var runbook = catalog.Choose(new RunbookAsk(FailoverRunbook.Kind), topology).Runbook!;
         var guard = runbook.Steps.Single(s => s.Name == "rpo-guard");
-        Assert.Contains("≤ 42 s and ≤ 1 MiB", guard.Description);
+        Assert.Contains("plus the sample's age ≤ 42 s, ≤ 1 MiB, sampled within 42 s", guard.Description);
         // The controller's decision applies the very same policy.
         Assert.Equal(c.RpoGuard, c.Controller.RpoGuard);
     }

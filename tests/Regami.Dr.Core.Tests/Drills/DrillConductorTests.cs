@@ -21,7 +21,7 @@ public sealed class DrillConductorTests
     private static DrillRequest Request(string scenario)
     {
         var s = DrillScenario.Find(scenario)!;
-        return new DrillRequest(s, s.Targets, Rate, null, KeepEnvironment: false, "tester@host");
+        return new DrillRequest(s, s.Targets, Rate, null, KeepEnvironment: false, "tester@host") { Policy = new FailoverPolicy() };
     }
 
     /// <summary>Runs the drill while the fake clock moves on, one tick per turn, until it finishes.</summary>
@@ -103,6 +103,40 @@ public sealed class DrillConductorTests
         var explained = CheckNamed(report, DrillCheckNames.OldPrimaryRowsExplained);
         Assert.True(explained.Passed);
         Assert.StartsWith($"{lost} rows only on the old primary = {lost} lost + 0 committed but unacknowledged", explained.Detail);
+        // Replication cut: the controller's RPO guard refused (the standby was not streaming), and the
+        // drill forced the failover itself, as the Sev1 alert asks of a human.
+        var refused = CheckNamed(report, DrillCheckNames.RpoGuardRefused);
+        Assert.True(refused.Passed, refused.Detail);
+        Assert.Contains("not connected or not streaming", refused.Detail);
+        var runs = await lab.Journal.ListAsync(10, default);
+        var failover = Assert.Single(runs, r => r.Kind == FailoverRunbook.Kind);
+        var guard = Assert.Single(failover.Steps, s => s.Name == FailoverRunbook.StepNames.RpoGuard);
+        Assert.StartsWith("forced past the RPO guard", guard.Detail);
+    }
+
+    [Fact]
+    public async Task A_lossy_failover_fails_its_check_when_the_controller_fails_over_past_the_rpo_guard()
+    {
+        lab.ControllerIgnoresRpoGuard = true;
+
+        var report = await RunAsync(Request("lossy-failover"));
+
+        Assert.False(report.Passed);
+        var refused = CheckNamed(report, DrillCheckNames.RpoGuardRefused);
+        Assert.False(refused.Passed);
+        Assert.Contains("let an unknown loss through", refused.Detail);
+    }
+
+    [Fact]
+    public async Task The_controller_fails_over_by_itself_when_the_last_sample_proves_the_data_at_risk_within_the_rpo()
+    {
+        var report = await RunAsync(Request("db-crash"));
+
+        Assert.True(report.Passed, string.Join("\n", report.Checks.Select(c => $"{c.Name}: {c.Passed} {c.Detail}")));
+        Assert.DoesNotContain(report.Checks, c => c.Name == DrillCheckNames.RpoGuardRefused);
+        var failover = Assert.Single(await lab.Journal.ListAsync(10, default), r => r.Kind == FailoverRunbook.Kind);
+        Assert.StartsWith("last known lag of eu-central-1 0 bytes / 0.0 s measured",
+            Assert.Single(failover.Steps, s => s.Name == FailoverRunbook.StepNames.RpoGuard).Detail);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using Regami.Dr.Core.Audit;
 using Regami.Dr.Core.Controller;
@@ -254,21 +255,39 @@ internal sealed class FakeDrillEnvironment : IFaultInjector, IEnvironmentLifecyc
         region ??= FakeRegions.Home;
         Faults.Add(kind);
         if (kind == FaultKind.Heal) return Task.FromResult(new FaultResult(kind, region, time.GetUtcNow(), ["nothing hung"]));
-        // The controller's last lag sample, taken while the primary still answered.
-        Regions.RememberAsync(new LagSample(time.GetUtcNow(), region, FakeRegions.Away, 0, 0), ct);
+        // The controller's last lag sample, taken while the primary still answered (with replication
+        // cut, the primary reports its standby not streaming).
+        if (LagSample.FromPrimary(Regions.ObserveAsync(region, ct).Result, FakeRegions.Away, time.GetUtcNow()) is { } sample)
+            Regions.RememberAsync(sample, ct);
         lock (Regions.Gate) (Regions.Regions[region].Running, Regions.Regions[region].Writable) = (false, false);
         Controller = FailOverAsync(region, FakeRegions.Away);
         return Task.FromResult(new FaultResult(kind, region, time.GetUtcNow(), [$"killed {region}"]));
     }
+
+    /// <summary>The policy the fake controller decides and fails over with (the configuration's, in the real one).</summary>
+    public FailoverPolicy Policy { get; set; } = new();
+
+    /// <summary>A controller whose RPO guard lets everything through (the bug a lossy drill must catch).</summary>
+    public bool ControllerIgnoresRpoGuard { get; set; }
 
     private async Task FailOverAsync(string from, string to)
     {
         await Task.Delay(DetectionDelay, time);
         await Decide(AuditOutcome.Info, $"{from} failed its checks");
         await Task.Delay(DecisionDelay, time);
+        // Like FailoverDecision: the RPO guard on the last known lag, audited with the guards' verdicts.
+        var verdict = RpoGuardDecision.Evaluate(await Regions.LastAsync(default), time.GetUtcNow(), Policy.RpoGuard);
+        if (!verdict.Pass && !ControllerIgnoresRpoGuard)
+        {
+            var guards = new[] { GuardResult.Refuse(FailoverDecision.RpoGuardName, verdict.Reason) };
+            await Audit.AppendAsync(new AuditEntry(time.GetUtcNow(), "controller", "monitor", from, ControllerAuditActions.Decision, "alert-sev1",
+                JsonSerializer.Serialize(new { situation = $"{from} down; not failing over: {verdict.Reason}", action = "Alert", guards },
+                    new JsonSerializerOptions(JsonSerializerDefaults.Web))), default);
+            return;
+        }
         await Decide(ControllerAuditActions.FailoverOutcome, $"failing over to {to}");
         var engine = new RunbookEngine(Journal, Audit, Lease, time, this, "controller");
-        await engine.RunAsync(FailoverRunbook.Build(from, to, false, Ports.Recovery, new FailoverPolicy()), "controller: automatic failover",
+        await engine.RunAsync(FailoverRunbook.Build(from, to, ControllerIgnoresRpoGuard, Ports.Recovery, Policy), "controller: automatic failover",
             new RunbookRunOptions(), null, CancellationToken.None);
     }
 
