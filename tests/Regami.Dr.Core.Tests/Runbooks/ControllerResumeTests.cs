@@ -42,7 +42,7 @@ public sealed class ControllerResumeTests
         var alerts = new RecordingAlerts();
         var deps = new ControllerDependencies(ports, new RunbookCatalog(ports, new FailoverPolicy()), journal, audit, runbookLease, new AlwaysLeader(),
             alerts, null, new EveryoneHealthy([FakeRegions.Home, FakeRegions.Away]), TimeProvider.System);
-        var options = new ControllerOptions { Regions = [FakeRegions.Home, FakeRegions.Away], Owner = "controller@next pid 2", ListenUrl = new Uri("http://127.0.0.1:1/"), TokenFile = "/dev/null" };
+        var options = new ControllerOptions { Policy = new ControllerPolicy(), Regions = [FakeRegions.Home, FakeRegions.Away], Owner = "controller@next pid 2", ListenUrl = new Uri("http://127.0.0.1:1/"), TokenFile = "/dev/null" };
         var loop = new ControllerLoop(options, deps, new ControllerMetrics(), new ControllerState(), NullLogger.Instance);
 
         await loop.TickAsync(default);
