@@ -51,6 +51,7 @@ public static class AwsProvider
         var policy = config.FailoverPolicy with
         {
             PromoteTimeout = TimeSpan.FromMinutes(30),
+            GuardTimeout = TimeSpan.FromSeconds(90),
             ComputeTimeout = TimeSpan.FromMinutes(15),
             CatchUpTimeout = TimeSpan.FromHours(6),
         };

@@ -52,6 +52,9 @@ public sealed record FailoverPolicy
     public RpoGuardPolicy RpoGuard { get; init; } = new();
 
     public TimeSpan PromoteTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long a guard step (reads only: target reachable, RPO, single writer) may take; a cloud API needs more than the lab's loopback.</summary>
+    public TimeSpan GuardTimeout { get; init; } = TimeSpan.FromSeconds(15);
     public TimeSpan ComputeTimeout { get; init; } = TimeSpan.FromSeconds(60);
     public TimeSpan CatchUpTimeout { get; init; } = TimeSpan.FromMinutes(10);
 

@@ -39,24 +39,24 @@ public static class FailoverRunbook
     {
         var p = new Dictionary<string, string> { ["from"] = from, ["to"] = to, ["force"] = force ? "true" : "false" };
         return new Runbook(Kind, p, [
-            CheckTarget(to, ports),
+            CheckTarget(to, ports, policy),
             RpoGuard(from, to, force, ports, policy),
             .. FenceSteps(from, ports),
             Promote(to, ports, policy),
             ScaleUp(to, ports, policy),
-            AssertSingleWriter(to, ports),
+            AssertSingleWriter(to, ports, policy),
             RouteTraffic(to, ports),
             VerifyPublicWrite(to, ports),
         ]);
     }
 
-    internal static RunbookStep CheckTarget(string to, DrPorts ports) => new()
+    internal static RunbookStep CheckTarget(string to, DrPorts ports, FailoverPolicy policy) => new()
     {
         Name = StepNames.CheckTarget,
         IsGuard = true,
         Description = $"check that {to}'s database is reachable and is a replica (or already promoted)",
         Region = to,
-        Options = new StepOptions(TimeSpan.FromSeconds(15)),
+        Options = new StepOptions(policy.GuardTimeout),
         Execute = async (ctx, ct) =>
         {
             var db = await ports.Database.ObserveAsync(to, ct);
@@ -71,7 +71,7 @@ public static class FailoverRunbook
         IsGuard = true,
         Description = $"last known replica lag of {to} plus the sample's age ≤ {policy.RpoGuard.MaxLag.TotalSeconds:0} s, ≤ {policy.RpoGuard.MaxLagBytes / 1024 / 1024} MiB, sampled within {policy.RpoGuard.SampleAgeLimit.TotalSeconds:0} s, standby streaming (the RPO guard)",
         Region = to,
-        Options = new StepOptions(TimeSpan.FromSeconds(15)),
+        Options = new StepOptions(policy.GuardTimeout),
         AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(to, ct)) is { Reachable: true, InRecovery: false } ? $"{to} is already promoted" : null,
         Execute = async (ctx, ct) =>
         {
@@ -178,12 +178,12 @@ public static class FailoverRunbook
     };
 
     /// <summary>Route 53 ARC's safety rule in spirit: exactly one database accepts writes, and it is where traffic goes.</summary>
-    internal static RunbookStep AssertSingleWriter(string to, DrPorts ports) => new()
+    internal static RunbookStep AssertSingleWriter(string to, DrPorts ports, FailoverPolicy policy) => new()
     {
         Name = StepNames.AssertSingleWriter,
         IsGuard = true,
         Description = $"safety rule: exactly one region's database accepts writes, and it is {to}",
-        Options = new StepOptions(TimeSpan.FromSeconds(15)),
+        Options = new StepOptions(policy.GuardTimeout),
         Execute = async (ctx, ct) =>
         {
             var topology = await ports.Topology.GetAsync(ct);

@@ -43,7 +43,7 @@ public static class SwitchoverRunbook
             IsGuard = true,
             Description = $"check that {to} streams from {from}",
             Region = to,
-            Options = new StepOptions(TimeSpan.FromSeconds(15)),
+            Options = new StepOptions(policy.GuardTimeout),
             AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(to, ct)) is { Writable: true } ? $"{to} already accepts writes" : null,
             Execute = async (ctx, ct) =>
             {
