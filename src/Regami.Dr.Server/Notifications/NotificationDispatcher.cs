@@ -372,7 +372,6 @@ public sealed class NotificationDispatcher : IAsyncDisposable
                 lock (lane.Gate)
                 {
                     if (!reader.TryRead(out item)) continue;
-                    lane.InFlight = item;
                     lane.PublishDepth();
                 }
                 DeliveryOutcome outcome;
@@ -385,7 +384,6 @@ public sealed class NotificationDispatcher : IAsyncDisposable
                     // DeliverAsync handles everything; this is the last guard so a worker never dies.
                     outcome = new DeliveryOutcome(item.Delivery, lane.Name, false, ex.Message) { Status = DeliveryStatus.Failed };
                 }
-                lock (lane.Gate) lane.InFlight = null;
                 Complete(item, outcome);
             }
         }
@@ -628,9 +626,6 @@ public sealed class NotificationDispatcher : IAsyncDisposable
 
         /// <summary>Guards reads and writes of <see cref="Queue"/> together, so a full queue can be reordered safely.</summary>
         public object Gate { get; } = new();
-
-        /// <summary>The delivery the worker is attempting (under <see cref="Gate"/>).</summary>
-        public QueuedDelivery? InFlight { get; set; }
 
         public void PublishDepth() =>
             QueueDepthMetric.WithLabels(Label(Channel.Kind), Name).Set(Queue.Reader.Count);
