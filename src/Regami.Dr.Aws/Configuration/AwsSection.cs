@@ -88,6 +88,9 @@ public sealed class AwsSection
         if (string.IsNullOrWhiteSpace(Route53.HostedZoneId)) Fail("route53.hostedZoneId", "is required");
         if (string.IsNullOrWhiteSpace(Route53.RecordName)) Fail("route53.recordName", "is required");
         if (Route53.Ttl <= TimeSpan.Zero) Fail("route53.ttl", "must be greater than 0");
+        // Resolvers may keep the old answer for a whole TTL after the switch: a TTL beyond the RTO breaks the objective by itself.
+        if (Route53.Ttl > config.Targets.Rto)
+            Fail("route53.ttl", $"{DurationText.Format(Route53.Ttl)} is longer than targets.rto ({DurationText.Format(config.Targets.Rto)}): clients could resolve the failed region for longer than the recovery objective");
         foreach (var (key, arn) in Sns)
         {
             if (key is not ("sev1" or "sev2" or "sev3")) Fail($"sns.{key}", "severities are sev1, sev2 and sev3");

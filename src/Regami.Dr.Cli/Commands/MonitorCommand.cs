@@ -45,7 +45,9 @@ public static class MonitorCommand
 
             var notifications = NotificationConfiguration.From(session.Configuration.Document, config.Provider);
             if (notifications.FilePath is null) notifications = notifications with { FilePath = Path.Combine(session.StateRoot, "alerts.jsonl") };
-            var dispatcher = NotificationDispatcher.Create(notifications, loggerFactory.CreateLogger("notifications"), time, http,
+            // Deliveries go out from the dispatcher's background queue; leaving this scope (after the
+            // controller stopped) drains it within NotificationQueueOptions.DrainTimeout.
+            await using var dispatcher = NotificationDispatcher.Create(notifications, loggerFactory.CreateLogger("notifications"), time, http,
                 snsPublisher: bundle.Sns, snsTopics: bundle.SnsTopics);
             var alerts = new DispatcherAlertSink(dispatcher, time);
             // Alarms watch roles, not region names, so they stay meaningful after a failover.

@@ -39,21 +39,79 @@ public sealed class ConfigDocument
     /// <summary>An empty document: every section takes its defaults.</summary>
     public static ConfigDocument Empty(string name = EmbeddedDefaultsName) => Parse("{}", name);
 
+    /// <summary>
+    /// Parses <paramref name="yaml"/>; throws a <see cref="ConfigurationException"/> naming
+    /// <paramref name="fileName"/>, the line and, where one applies, the field — never another
+    /// exception, whatever the text (binary garbage, tabs, broken syntax, a YAML bomb).
+    /// </summary>
     public static ConfigDocument Parse(string yaml, string fileName)
     {
+        var list = ReadEvents(yaml, fileName);
+        return new ConfigDocument(fileName, list, YamlLocator.For(yaml), YamlLocator.PathAt(yaml));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="yaml"/> passes <see cref="Parse"/>'s checks (text, syntax, one
+    /// mapping document, no duplicate key, nesting and aliases within limits): for code that
+    /// builds its own tree from a configuration text, which must not do so otherwise.
+    /// </summary>
+    public static bool IsWellFormed(string yaml)
+    {
+        try
+        {
+            ReadEvents(yaml, "");
+            return true;
+        }
+        catch (ConfigurationException)
+        {
+            return false;
+        }
+    }
+
+    private static List<ParsingEvent> ReadEvents(string yaml, string fileName)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        if (yaml.Length > YamlShape.MaxLength)
+            throw new ConfigurationException(fileName, null, null, $"is {yaml.Length} characters long; a configuration is a few kilobytes (at most {YamlShape.MaxLength})");
+        if (YamlShape.FirstUnprintable(yaml) is { } bad)
+            throw new ConfigurationException(fileName, bad.Line, null,
+                $"contains the control character U+{bad.Code:X4} at column {bad.Column}: a configuration is a YAML text file (is this a binary file?)");
+
         var list = new List<ParsingEvent>();
         try
         {
             var parser = new Parser(new StringReader(yaml));
-            while (parser.MoveNext()) list.Add(parser.Current!);
+            var depth = 0;
+            while (parser.MoveNext())
+            {
+                var e = parser.Current!;
+                list.Add(e);
+                // Fail fast: stop reading a pathologically deep text at once.
+                if (e is MappingStart or SequenceStart && ++depth > YamlShape.MaxDepth)
+                    throw YamlShape.TooDeep(fileName, (int)e.Start.Line, YamlShape.PathAtEnd(list[..^1]));
+                if (e is MappingEnd or SequenceEnd) depth--;
+            }
         }
         catch (YamlException e)
         {
-            throw new ConfigurationException(fileName, (int)e.Start.Line, null, YamlErrors.Message(e));
+            throw SyntaxError(yaml, fileName, list, (int)e.Start.Line, YamlErrors.Message(e));
         }
-        if (list.OfType<MappingStart>().FirstOrDefault() is null && list.OfType<Scalar>().FirstOrDefault(s => s.Value.Length > 0) is { } top)
-            throw new ConfigurationException(fileName, (int)top.Start.Line, null, "the configuration must be a mapping of keys (e.g. `provider: lab`)");
-        return new ConfigDocument(fileName, list, YamlLocator.For(yaml), YamlLocator.PathAt(yaml));
+        catch (Exception e) when (e is not ConfigurationException)
+        {
+            // YamlDotNet's scanner gives up with other exceptions on some broken texts (an unclosed flow mapping).
+            throw SyntaxError(yaml, fileName, list, list.Count > 0 ? (int)list[^1].End.Line : 1,
+                "is not well-formed YAML from here on (a `{`, `[` or quote left open?)");
+        }
+        YamlShape.Check(list, fileName);
+        return list;
+    }
+
+    private static ConfigurationException SyntaxError(string yaml, string fileName, List<ParsingEvent> parsed, int line, string problem)
+    {
+        // YAML indents with spaces only; for a tab, YamlDotNet names the line where the enclosing block began.
+        if (YamlShape.FirstTabIndentedLine(yaml, line) is { } tabbed)
+            return new ConfigurationException(fileName, tabbed, YamlShape.PathAtEnd(parsed), "is indented with a tab; YAML indents with spaces only");
+        return new ConfigurationException(fileName, line > 0 ? line : null, YamlShape.PathAtEnd(parsed), problem);
     }
 
     /// <summary>The line of a dotted field path such as <c>regions[1].role</c> or <c>lab.dns.port</c>.</summary>
@@ -93,10 +151,24 @@ public sealed class ConfigDocument
         }
         catch (YamlException e)
         {
-            var field = YamlErrors.UnknownProperty(e);
             var line = (int)e.Start.Line;
-            var path = field is null ? null : pathAt(line, field) ?? (prefix is null ? field : $"{prefix}.{field}");
-            throw new ConfigurationException(FileName, line > 0 ? line : null, path, YamlErrors.Message(e));
+            if (YamlErrors.UnknownProperty(e) is { } field)
+            {
+                var path = pathAt(line, field) ?? (prefix is null ? field : $"{prefix}.{field}");
+                throw new ConfigurationException(FileName, line > 0 ? line : null, path, YamlErrors.Message(e));
+            }
+            // A value of the wrong kind: name the field it was given for, what it takes and what it found.
+            var at = YamlShape.PathAt(events, e.Start);
+            var expected = at is null ? null : YamlErrors.Describe(YamlErrors.TypeAt(typeof(T), prefix is null ? at : at.StartsWith(prefix + ".", StringComparison.Ordinal) ? at[(prefix.Length + 1)..] : null));
+            var found = YamlErrors.Describe(YamlShape.EventAt(events, e.Start));
+            var problem = expected is not null && found is not null ? $"must be {expected}, found {found}" : YamlErrors.Message(e);
+            throw new ConfigurationException(FileName, line > 0 ? line : null, at, problem);
+        }
+        catch (Exception e) when (e is not ConfigurationException)
+        {
+            // The binder threw something else: still a located configuration error, never a crash.
+            var first = slice.FirstOrDefault(x => x is NodeEvent);
+            throw new ConfigurationException(FileName, first is null ? null : (int)first.Start.Line, prefix, $"could not be read: {e.Message}");
         }
     }
 
@@ -214,6 +286,70 @@ internal sealed class ReadOnlyCollectionResolver : INodeTypeResolver
 
 internal static class YamlErrors
 {
+    /// <summary>The type bound at <paramref name="path"/> (dotted, with [i] for list items) below <paramref name="root"/>; null when unknown.</summary>
+    public static Type? TypeAt(Type root, string? path)
+    {
+        if (path is null) return null;
+        var type = root;
+        foreach (var part in path.Split('.'))
+        {
+            var name = part;
+            var items = 0;
+            while (name.EndsWith(']') && name.LastIndexOf('[') is var open and > 0)
+            {
+                items++;
+                name = name[..open];
+            }
+            type = Member(type, name);
+            for (var i = 0; i < items && type is not null; i++) type = ElementOf(type);
+            if (type is null) return null;
+        }
+        return type;
+
+        static Type? Member(Type type, string name)
+        {
+            if (DictionaryValue(type) is { } value) return value; // a dictionary's key is data, not a property
+            var property = type.GetProperties().FirstOrDefault(p => p.CanWrite && string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+            return property is null ? null : Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+        }
+    }
+
+    private static Type? DictionaryValue(Type type) =>
+        type.IsGenericType && type.GetGenericArguments().Length == 2 && typeof(System.Collections.IEnumerable).IsAssignableFrom(type)
+            ? type.GetGenericArguments()[1]
+            : null;
+
+    private static Type? ElementOf(Type type) =>
+        type.IsArray ? type.GetElementType()
+        : type.IsGenericType && type.GetGenericArguments().Length == 1 && typeof(System.Collections.IEnumerable).IsAssignableFrom(type) ? type.GetGenericArguments()[0]
+        : null;
+
+    /// <summary>What a value of <paramref name="type"/> looks like in the file, for "must be …".</summary>
+    public static string? Describe(Type? type)
+    {
+        if (type is null) return null;
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (type == typeof(TimeSpan)) return "a duration (30s, 5m, 1h, 250ms, PT15M)";
+        if (type == typeof(int) || type == typeof(long)) return "a whole number";
+        if (type == typeof(double) || type == typeof(float) || type == typeof(decimal)) return "a number";
+        if (type == typeof(bool)) return "true or false";
+        if (type == typeof(string)) return "a single value";
+        if (type.IsEnum) return "one of " + string.Join(", ", Enum.GetNames(type));
+        if (DictionaryValue(type) is not null) return "a mapping of names to values";
+        if (ElementOf(type) is not null) return "a list";
+        return type.IsClass ? "a mapping of keys" : null;
+    }
+
+    /// <summary>What was found in the file, for "…, found …".</summary>
+    public static string? Describe(ParsingEvent? found) => found switch
+    {
+        Scalar s => $"'{(s.Value.Length > 60 ? s.Value[..60] + "…" : s.Value)}'",
+        MappingStart => "a mapping",
+        SequenceStart => "a list",
+        AnchorAlias a => $"an alias (*{a.Value.Value})",
+        _ => null,
+    };
+
     /// <summary>YamlDotNet says "Property 'x' not found on type '...'" for an unknown key.</summary>
     public static string? UnknownProperty(YamlException e)
     {

@@ -77,6 +77,10 @@ public sealed class DrConfiguration
         return c;
     }
 
+    /// <summary>A region name as clouds spell them and as it is safe in paths, keys and DNS labels: <c>[a-z0-9-]+</c>.</summary>
+    public static bool IsRegionName(string name) =>
+        name.Length > 0 && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-');
+
     private void Validate(ConfigDocument doc)
     {
         void Fail(string field, string problem) => throw doc.Error(field, problem);
@@ -100,6 +104,8 @@ public sealed class DrConfiguration
         {
             var r = Regions[i];
             if (string.IsNullOrWhiteSpace(r.Name)) Fail($"regions[{i}].name", "is required");
+            else if (!IsRegionName(r.Name))
+                Fail($"regions[{i}].name", $"'{r.Name}' is not a region name: lower-case letters, digits and '-' only (e.g. eu-west-3)");
             if (r.Role is not ("primary" or "standby")) Fail($"regions[{i}].role", $"must be primary or standby (found '{r.Role}')");
         }
         if (Regions[0].Name == Regions[1].Name) Fail("regions[1].name", "region names must differ");

@@ -129,6 +129,9 @@ public sealed class LabOptions(DrConfiguration config, LabSection lab)
         if (string.IsNullOrWhiteSpace(lab.Dns.Zone)) Fail("lab.dns.zone", "is required");
         if (string.IsNullOrWhiteSpace(lab.Dns.RecordName)) Fail("lab.dns.recordName", "is required");
         if (lab.Dns.TtlSeconds is < 0 or > 86400) Fail("lab.dns.ttlSeconds", "must be between 0 and 86400");
+        // Resolvers may keep the old answer for a whole TTL after the switch: a TTL beyond the RTO breaks the objective by itself.
+        if (TimeSpan.FromSeconds(lab.Dns.TtlSeconds) > config.Targets.Rto)
+            Fail("lab.dns.ttlSeconds", $"{lab.Dns.TtlSeconds} s is longer than targets.rto ({DurationText.Format(config.Targets.Rto)}): clients could resolve the failed region for longer than the recovery objective");
         if (string.IsNullOrWhiteSpace(lab.Database.Name)) Fail("lab.database.name", "is required");
         if (lab.Timeouts.LabUp <= TimeSpan.Zero) Fail("lab.timeouts.labUp", "must be greater than 0");
         if (lab.Timeouts.ProcessStop <= TimeSpan.Zero) Fail("lab.timeouts.processStop", "must be greater than 0");

@@ -1,3 +1,4 @@
+using Regami.Dr.Core.Configuration;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -122,6 +123,9 @@ public static class LegacyLabConfig
 
     private static YamlMappingNode? Root(string yaml)
     {
+        // Building a tree is recursive: a text the loader refuses (too deep, a YAML bomb, binary) is
+        // not loaded here; the real parse reports it with its line.
+        if (!ConfigDocument.IsWellFormed(yaml)) return null;
         try
         {
             var stream = new YamlStream();

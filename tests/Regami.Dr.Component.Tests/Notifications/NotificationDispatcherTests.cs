@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -12,7 +13,9 @@ namespace Regami.Dr.Component.Tests.Notifications;
 
 /// <summary>
 /// The dispatcher against real local endpoints: a Kestrel webhook receiver and a TCP SMTP sink
-/// that MailKit talks to, both on 127.0.0.1 with ephemeral ports.
+/// that MailKit talks to, both on 127.0.0.1 with ephemeral ports. Deliveries go out from the
+/// dispatcher's background queue: the tests wait for them with <see cref="NotificationDispatcher.FlushAsync"/>
+/// or an outcome's <see cref="DeliveryOutcome.Completion"/>.
 /// </summary>
 public sealed class NotificationDispatcherTests : IAsyncLifetime
 {
@@ -25,6 +28,7 @@ public sealed class NotificationDispatcherTests : IAsyncLifetime
     private readonly StringWriter _console = new();
     private WebhookReceiver _webhook = null!;
     private SmtpSink _smtp = null!;
+    private readonly List<NotificationDispatcher> _dispatchers = [];
 
     public async Task InitializeAsync()
     {
@@ -34,6 +38,8 @@ public sealed class NotificationDispatcherTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        // Stop the queues first: a hung request ends when its sender gives up.
+        foreach (var d in _dispatchers) await d.DisposeAsync();
         await _webhook.DisposeAsync();
         await _smtp.DisposeAsync();
         _http.Dispose();
@@ -46,8 +52,17 @@ public sealed class NotificationDispatcherTests : IAsyncLifetime
         Contacts = [new Contact("alice", "alice@regami.test", "ops")],
     };
 
-    private NotificationDispatcher NewDispatcher(NotificationOptions? options = null) =>
-        NotificationDispatcher.Create(options ?? Options(), _logger, _time, _http, _console);
+    /// <summary>Retries without backoff: the clock is fake here, and the backoff has its own tests.</summary>
+    private NotificationDispatcher NewDispatcher(NotificationOptions? options = null, NotificationQueueOptions? queue = null, TimeProvider? time = null, HttpClient? http = null)
+    {
+        var dispatcher = NotificationDispatcher.Create(options ?? Options(), _logger, time ?? _time, http ?? _http, _console,
+            queue: queue ?? new NotificationQueueOptions { RetryDelay = TimeSpan.Zero });
+        _dispatchers.Add(dispatcher);
+        return dispatcher;
+    }
+
+    private static async Task<DeliveryOutcome[]> Final(IReadOnlyList<DeliveryOutcome> outcomes) =>
+        await Task.WhenAll(outcomes.Select(o => o.Completion)).WaitAsync(TimeSpan.FromSeconds(30));
 
     private Alert Sev1() => new(Key, Severity.Sev1, "Primary region eu-west-3 unhealthy",
         "Health check failed 3/3 times; failing over to eu-central-1.", _time.GetUtcNow());
@@ -60,7 +75,7 @@ public sealed class NotificationDispatcherTests : IAsyncLifetime
         var dispatcher = NewDispatcher();
         var id = AlertId.For(Key);
 
-        var outcomes = await dispatcher.RaiseAsync(Sev1());
+        var outcomes = await Final(await dispatcher.RaiseAsync(Sev1()));
 
         var body = Assert.Single(_webhook.Bodies);
         Assert.Equal(
@@ -87,22 +102,25 @@ public sealed class NotificationDispatcherTests : IAsyncLifetime
         Assert.Null(dispatcher.LastError);
         Assert.Equal(["no File channel configured", "no Sns channel configured"],
             outcomes.Where(o => !o.Succeeded).Select(o => o.Error).Order());
+        Assert.All(outcomes.Where(o => o.Succeeded), o => Assert.Equal(1, o.Attempts));
     }
 
     [Fact]
-    public async Task A_failing_webhook_is_counted_and_logged_and_does_not_stop_the_email()
+    public async Task A_failing_webhook_is_retried_then_given_up_counted_and_logged_and_does_not_stop_the_email()
     {
         _webhook.StatusCode = 500;
         var dispatcher = NewDispatcher();
 
-        var outcomes = await dispatcher.RaiseAsync(Sev1()); // does not throw
+        var outcomes = await Final(await dispatcher.RaiseAsync(Sev1())); // does not throw
 
-        Assert.Single(_webhook.Bodies);
+        Assert.Equal(4, _webhook.Bodies.Count); // a 500 is worth retrying: 1 + 3 retries
         Assert.Single(_smtp.Mails);
         Assert.Equal(1, dispatcher.FailedDeliveries);
+        Assert.Equal(3, dispatcher.RetriedAttempts);
         Assert.Equal(2, dispatcher.SucceededDeliveries); // console and e-mail
         var failed = Assert.Single(outcomes, o => o.ChannelName == "ops");
         Assert.False(failed.Succeeded);
+        Assert.Equal((DeliveryStatus.Failed, 4), (failed.Status, failed.Attempts));
 
         var error = dispatcher.LastError!;
         Assert.StartsWith("Chat 'ops': chat webhook 'ops' (http://127.0.0.1:", error);
@@ -117,6 +135,7 @@ public sealed class NotificationDispatcherTests : IAsyncLifetime
         Assert.Equal(Severity.Sev1, warning.Values["Severity"]);
         Assert.Equal("alert", warning.Values["Event"]);
         Assert.Equal("(all)", warning.Values["Contact"]);
+        Assert.Equal(4, warning.Values["Attempts"]);
         Assert.Contains("answered 500", (string)warning.Values["Error"]!);
         var ex = Assert.IsType<NotificationDeliveryException>(warning.Exception);
         Assert.Equal(500, ex.StatusCode);
@@ -125,6 +144,19 @@ public sealed class NotificationDispatcherTests : IAsyncLifetime
         Assert.DoesNotContain(WebhookReceiver.SecretToken, _logger.AllText());
         Assert.DoesNotContain(WebhookReceiver.SecretToken, error);
         Assert.DoesNotContain(WebhookReceiver.SecretToken, failed.Error);
+    }
+
+    [Fact]
+    public async Task A_webhook_that_refuses_the_token_is_not_retried()
+    {
+        _webhook.StatusCode = 403;
+        var dispatcher = NewDispatcher();
+
+        var failed = Assert.Single(await Final(await dispatcher.RaiseAsync(Sev1())), o => o.ChannelName == "ops");
+
+        Assert.Equal((DeliveryStatus.Failed, 1), (failed.Status, failed.Attempts));
+        Assert.Single(_webhook.Bodies);
+        Assert.Equal(0, dispatcher.RetriedAttempts);
     }
 
     [Fact]
@@ -138,9 +170,10 @@ public sealed class NotificationDispatcherTests : IAsyncLifetime
         }
         var dispatcher = NewDispatcher(Options(smtpPort: closedPort));
 
-        await dispatcher.RaiseAsync(Sev1());
+        var mail = Assert.Single(await Final(await dispatcher.RaiseAsync(Sev1())), o => o.ChannelName == "email");
 
         Assert.Single(_webhook.Bodies);
+        Assert.Equal((DeliveryStatus.Failed, 4), (mail.Status, mail.Attempts)); // connection refused is worth retrying
         Assert.Equal(1, dispatcher.FailedDeliveries);
         Assert.StartsWith($"Email 'email': e-mail via 127.0.0.1:{closedPort} failed:", dispatcher.LastError);
     }
@@ -150,11 +183,13 @@ public sealed class NotificationDispatcherTests : IAsyncLifetime
     {
         var dispatcher = NewDispatcher();
         await dispatcher.RaiseAsync(Sev1());
-        await dispatcher.RaiseAsync(Sev1()); // duplicate: nothing sent
+        Assert.Empty(await dispatcher.RaiseAsync(Sev1())); // duplicate: nothing sent
+        await dispatcher.FlushAsync();
         Assert.Single(_webhook.Bodies);
 
         _time.Advance(TimeSpan.FromMinutes(5));
         await dispatcher.TickAsync();
+        await dispatcher.FlushAsync();
         Assert.Equal(2, _webhook.Bodies.Count);
         Assert.StartsWith("*[SEV1] Primary region eu-west-3 unhealthy (repeat 1, unacknowledged)*", ChatText(_webhook.Bodies[1]));
         Assert.Equal(2, _smtp.Mails.Count);
@@ -162,10 +197,11 @@ public sealed class NotificationDispatcherTests : IAsyncLifetime
         Assert.True(dispatcher.Acknowledge(AlertId.For(Key), "alice"));
         Assert.False(dispatcher.Acknowledge("ffffffff", "alice"));
         _time.Advance(TimeSpan.FromMinutes(10));
-        await dispatcher.TickAsync();
+        Assert.Empty(await dispatcher.TickAsync());
         Assert.Equal(2, _webhook.Bodies.Count);
 
         await dispatcher.ResolveAsync(Key, _time.GetUtcNow(), "eu-central-1 serves traffic; failover run 42 succeeded");
+        await dispatcher.FlushAsync();
 
         Assert.Equal(3, _webhook.Bodies.Count);
         Assert.Equal(
@@ -186,6 +222,7 @@ public sealed class NotificationDispatcherTests : IAsyncLifetime
         var dispatcher = NewDispatcher();
 
         await dispatcher.RaiseAsync(new Alert("alarm:replica-lag-eu-central-1", Severity.Sev2, "Replica lag above 300 s", "lag 412 s", Start));
+        await dispatcher.FlushAsync();
 
         Assert.Single(_webhook.Bodies);
         Assert.Single(_smtp.Mails);
@@ -193,52 +230,48 @@ public sealed class NotificationDispatcherTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_hung_channel_times_out_without_holding_up_the_others()
+    public async Task A_hung_webhook_does_not_delay_the_raise_and_the_email_still_goes_out()
     {
-        var hung = new HungChannel();
-        var console = new StringWriter();
-        var dispatcher = new NotificationDispatcher(
-            new Escalator(EscalationPolicy.Plan, []),
-            [hung, new ConsoleChannel(console)],
-            _logger, _time, deliveryTimeout: TimeSpan.FromSeconds(30));
+        // The system clock, the default 30 s per attempt, and no client-side timeout: only the dispatcher bounds the wait.
+        _webhook.Hang = true;
+        using var patient = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        var dispatcher = NewDispatcher(queue: new NotificationQueueOptions { DrainTimeout = TimeSpan.FromMilliseconds(200) }, time: TimeProvider.System, http: patient);
 
-        var raise = dispatcher.RaiseAsync(Sev1());
-        await hung.Started.Task;
-        Assert.Contains("[SEV1]", console.ToString()); // the console did not wait for the hung channel
-        _time.Advance(TimeSpan.FromSeconds(30));
-        await raise;
+        var clock = Stopwatch.StartNew();
+        var raise = dispatcher.RaiseAsync(Sev1() with { At = DateTimeOffset.UtcNow });
+        Assert.True(raise.IsCompletedSuccessfully, "RaiseAsync waited for the webhook");
+        var outcomes = await raise;
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(2));
 
-        Assert.Equal(1, dispatcher.FailedDeliveries);
-        Assert.Equal("Sns 'sns': timed out after 30 s", dispatcher.LastError);
+        var mail = await Assert.Single(outcomes, o => o.ChannelName == "email").Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(DeliveryStatus.Delivered, mail.Status);
+        Assert.Single(_smtp.Mails);
+        var chat = Assert.Single(outcomes, o => o.ChannelName == "ops").Completion;
+        while (_webhook.Bodies.Count == 0 && clock.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(10);
+        Assert.Single(_webhook.Bodies); // the webhook has the request and sits on it
+        Assert.False(chat.IsCompleted);
+
+        // Shutdown does not wait 30 s for it either.
+        clock.Restart();
+        await dispatcher.DisposeAsync();
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(2));
+        Assert.Equal(DeliveryStatus.Dropped, (await chat).Status);
+        Assert.Equal(1, dispatcher.DroppedDeliveries);
     }
 
     [Fact]
     public async Task Cancellation_by_the_caller_propagates_and_an_invalid_alert_never_throws()
     {
-        var dispatcher = new NotificationDispatcher(new Escalator(EscalationPolicy.Plan, []), [new HungChannel()], _logger, _time);
+        var dispatcher = NewDispatcher();
         using var cts = new CancellationTokenSource();
-
-        var raise = dispatcher.RaiseAsync(Sev1(), cts.Token);
         cts.Cancel();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => raise);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => dispatcher.RaiseAsync(Sev1(), cts.Token));
+        Assert.Empty(dispatcher.Open); // nothing decided, nothing queued
 
         var outcomes = await dispatcher.RaiseAsync(Sev1() with { Key = "" });
         Assert.Empty(outcomes);
         Assert.StartsWith("raise : ", dispatcher.LastError);
         Assert.Contains(_logger.Entries, e => e.Level == LogLevel.Error);
-    }
-
-    /// <summary>An SNS channel whose publish never completes until cancelled.</summary>
-    private sealed class HungChannel : INotificationChannel
-    {
-        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public ChannelKind Kind => ChannelKind.Sns;
-
-        public async Task DeliverAsync(Delivery delivery, CancellationToken cancellationToken)
-        {
-            Started.TrySetResult();
-            await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
-        }
     }
 }

@@ -13,7 +13,8 @@ namespace Regami.Dr.Component.Tests.Notifications;
 
 /// <summary>
 /// A Slack-style incoming webhook on a free 127.0.0.1 port (Kestrel): captures every POST body to
-/// <c>/services/…</c> and answers with <see cref="StatusCode"/>.
+/// <c>/services/…</c> and answers with <see cref="StatusCode"/> — or, while <see cref="Hang"/> is
+/// set, never answers (until the client gives up).
 /// </summary>
 internal sealed class WebhookReceiver : IAsyncDisposable
 {
@@ -23,6 +24,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<string> _bodies = new();
     private int _statusCode = 200;
+    private volatile bool _hang;
 
     private WebhookReceiver(WebApplication app) => _app = app;
 
@@ -36,6 +38,13 @@ internal sealed class WebhookReceiver : IAsyncDisposable
         set => Volatile.Write(ref _statusCode, value);
     }
 
+    /// <summary>Read the body, then never answer: a webhook that hangs.</summary>
+    public bool Hang
+    {
+        get => _hang;
+        set => _hang = value;
+    }
+
     public static async Task<WebhookReceiver> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -47,6 +56,12 @@ internal sealed class WebhookReceiver : IAsyncDisposable
         {
             using var reader = new StreamReader(request.Body, Encoding.UTF8);
             self._bodies.Enqueue(await reader.ReadToEndAsync());
+            if (self.Hang)
+            {
+                try { await Task.Delay(Timeout.InfiniteTimeSpan, request.HttpContext.RequestAborted); }
+                catch (OperationCanceledException) { }
+                return Results.Empty;
+            }
             var code = self.StatusCode;
             return code == 200 ? Results.Text("ok") : Results.Text("invalid_token: the receiver is configured to fail", statusCode: code);
         });

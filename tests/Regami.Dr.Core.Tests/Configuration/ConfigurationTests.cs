@@ -54,7 +54,7 @@ public sealed class ConfigurationTests
     [InlineData("regions:\n  - name: a\n    role: primary\n  - name: b\n    role: primary\n", 1, "regions")]
     [InlineData("compute:\n  activeInstances: 0\n", 2, "compute.activeInstances")]
     [InlineData("controller:\n  lease: zookeeper\n", 2, "controller.lease")]
-    [InlineData("rpoGuard:\n  maxLag: soon\n", 2, null)]
+    [InlineData("rpoGuard:\n  maxLag: soon\n", 2, "rpoGuard.maxLag")]
     public void An_invalid_value_names_file_line_and_field(string yaml, int line, string? field)
     {
         var e = Assert.Throws<ConfigurationException>(() => Load(yaml, "/etc/regami/regami-dr.yaml"));
