@@ -72,7 +72,10 @@ public sealed class ControllerApiRunbookTests : IAsyncDisposable
             Assert.False(regions.Regions[FakeRegions.Home].Running);
         }
         // The request is audited with its caller: the engine's events carry it as the actor.
-        var audit = await leader.Store.Audit.ListAsync(null, null, default);
+        // The engine journals the run's end, then audits it: wait for the audit event rather than race it.
+        var audit = await Eventually.WaitForAsync(() => leader.Store.Audit.ListAsync(null, null, default),
+            events => events.Any(e => e.Entry.Action == RunbookAuditActions.Run(FailoverRunbook.Kind) && e.Entry.Outcome == "succeeded"),
+            TimeSpan.FromSeconds(10), "the run's end in the audit trail");
         Assert.Contains(audit, e => e.Entry.Actor == "api@127.0.0.1" && e.Entry.Action == RunbookAuditActions.Run(FailoverRunbook.Kind)
                                     && e.Entry.Outcome == "succeeded" && e.Entry.Command.StartsWith("POST /api/failover to=eu-central-1"));
     }
