@@ -15,6 +15,9 @@ public static class FailoverDecision
     public const string PrimaryDownKey = "primary-down";
     public const string StandbyDownKey = "standby-down";
 
+    /// <summary>The alert key of the one situation the product exists to prevent: two databases accepting writes.</summary>
+    public const string TwoWritersKey = "two-writable-databases";
+
     /// <summary>The RPO guard's name among a decision's guards (as audited).</summary>
     public const string RpoGuardName = "rpo";
 
@@ -25,12 +28,20 @@ public static class FailoverDecision
         if (o.RunbookInProgress is { } run)
             return Wait($"runbook {run} is in progress; not deciding until it ends");
 
+        // The single-writer rule, checked continuously and not only inside runbooks: two databases
+        // that accept writes is split brain, whatever the recorded roles say. Never a failover
+        // (that could only make it worse): a Sev1 naming both, for a human to fence one.
+        var writers = o.Regions.Where(r => r.Database.Writable).Select(r => r.Region).ToList();
+        if (writers.Count > 1)
+            return Alert(Severity.Sev1, TwoWritersKey,
+                $"split brain: {string.Join(" and ", writers)} both accept writes; fence the one that must not (`regami-dr failover --to <the other>` fences it first) and compare their data");
+
         var primary = o.Primary;
         if (primary is null)
             return Alert(Severity.Sev1, PrimaryDownKey, "no region is recorded as primary: a human must decide (failover or failback)");
 
         var standby = o.StandbyCandidate;
-        var resolves = new List<string>();
+        var resolves = new List<string> { TwoWritersKey };
         var standbyProblem = standby is null ? "there is no standby region"
             : standby.RecordedRole == RegionRole.Fenced ? $"{standby.Region} is fenced after a failover (run `regami-dr failback`)"
             : !standby.Database.Reachable ? $"the standby database {standby.Region} is unreachable ({standby.Database.Error})"

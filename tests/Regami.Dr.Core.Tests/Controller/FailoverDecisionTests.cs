@@ -37,6 +37,27 @@ public sealed class FailoverDecisionTests
     }
 
     [Fact]
+    public void Two_writable_databases_are_a_sev1_naming_both_and_never_a_failover_and_the_alert_resolves_once_one_is_fenced()
+    {
+        var health = Health();
+        Probe(health, "eu-west-3", ok: false);
+        Probe(health, "eu-west-3", ok: false);
+        Probe(health, "eu-west-3", ok: false);
+        var o = Observe(health);
+        var split = o with { Regions = [o.Regions[0] with { Database = Db("eu-west-3") }, o.Regions[1] with { Database = Db("eu-central-1") }] };
+
+        var d = FailoverDecision.Decide(split, Policy);
+
+        Assert.False(d.IsFailover);
+        var alert = Assert.IsType<ControllerAction.Alert>(d.Action);
+        Assert.Equal((Severity.Sev1, FailoverDecision.TwoWritersKey), (alert.Severity, alert.Key));
+        Assert.Contains("eu-west-3 and eu-central-1 both accept writes", alert.Title);
+
+        for (var i = 0; i < 3; i++) { Probe(health, "eu-west-3", ok: true); Probe(health, "eu-central-1", ok: true); }
+        Assert.Contains(FailoverDecision.TwoWritersKey, FailoverDecision.Decide(Observe(health), Policy).Resolves);
+    }
+
+    [Fact]
     public void Flapping_health_that_never_reaches_the_threshold_never_fails_over()
     {
         var health = Health();
