@@ -21,8 +21,11 @@ public sealed record RunbookChoice(Runbook? Runbook, string? NothingToDo);
 /// builder, with the regions resolved from the recorded topology and one policy (the configured
 /// RPO guard). Resuming a journaled run rebuilds it from its recorded parameters here too.
 /// </summary>
-public sealed class RunbookCatalog(DrPorts ports, FailoverPolicy policy)
+public sealed class RunbookCatalog(DrPorts unguarded, FailoverPolicy policy)
 {
+    // Every routing change a runbook makes goes through the safety rules.
+    private readonly DrPorts ports = unguarded with { Traffic = unguarded.Traffic as RoutingSafetyRules ?? new RoutingSafetyRules(unguarded.Traffic, unguarded.Database, unguarded.Topology) };
+
     public static readonly IReadOnlyList<string> Kinds = [FailoverRunbook.Kind, SwitchoverRunbook.Kind, FailbackRunbook.Kind];
 
     public FailoverPolicy Policy => policy;
