@@ -38,8 +38,21 @@ public sealed class LabDatabasePort(LabEnvironment env) : IDatabasePort
     public Task WaitUntilReplayedAsync(string standbyRegion, string lsn, TimeSpan timeout, CancellationToken ct) =>
         Ops.WaitUntilReplayedAsync(env.Cluster(standbyRegion), lsn, timeout, ct);
 
-    public async Task<string> LastCheckpointAsync(string region, CancellationToken ct) =>
-        (await Ops.ReadControlDataAsync(env.Cluster(region), ct)).LatestCheckpointLocation;
+    /// <summary>
+    /// The shutdown checkpoint bounds everything the old primary wrote only when it was shut down
+    /// cleanly. After a SIGKILL (the fence's fallback) WAL may follow the last checkpoint, so the
+    /// switchover cannot prove it loses nothing: it refuses (nothing is promoted) and says so.
+    /// </summary>
+    public async Task<string> LastCheckpointAsync(string region, CancellationToken ct)
+    {
+        var control = await Ops.ReadControlDataAsync(env.Cluster(region), ct);
+        if (!control.IsCleanlyShutDown)
+            throw new Core.Runbooks.GuardRefusedException("clean-shutdown",
+                $"{region} was not shut down cleanly (pg_control says '{control.ClusterState}'): its last checkpoint {control.LatestCheckpointLocation} " +
+                "does not bound the WAL it wrote, so this switchover cannot prove it loses nothing; nothing was promoted. " +
+                "Start it again and retry the switchover, or run `regami-dr failover --force` to accept a possible loss");
+        return control.LatestCheckpointLocation;
+    }
 
     public Task<RebuildOutcome> RebuildAsReplicaAsync(string region, string primaryRegion, ReclonePolicy reclone, CancellationToken ct) =>
         Ops.RebuildAsStandbyAsync(env.Cluster(region), env.Cluster(primaryRegion), LabEnvironment.SlotName(region), region,
