@@ -162,10 +162,4 @@ public sealed class AwsControlPlaneDrill(
 
     private static string Describe(LagSample? s, DateTimeOffset readAt) => s is null ? "no sample"
         : $"{s.Seconds:0.#} s measured + {Math.Max(0, (readAt - s.At).TotalSeconds):0.#} s since, sampled at {s.At:HH:mm:ss} UTC";
-
-    /// <summary>Reports progress on the caller's thread (no sync context hop).</summary>
-    private sealed class SyncProgress(Action<StepProgress> report) : IProgress<StepProgress>
-    {
-        public void Report(StepProgress value) => report(value);
-    }
 }

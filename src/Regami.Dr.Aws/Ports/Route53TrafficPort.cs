@@ -30,9 +30,9 @@ public sealed class Route53TrafficPort(AwsContext aws, IReadOnlyList<string> reg
 {
     public async Task<HealthCheckState> HealthCheckAsync(string region, CancellationToken ct)
     {
-        var check = aws.CallAsync(aws.Commands.GetHealthCheck(region), ct);
+        var check = InvertedAsync(region, ct);
         var status = aws.CallAsync(aws.Commands.GetHealthCheckStatus(region), ct);
-        var inverted = (await check)["HealthCheck"]?["HealthCheckConfig"]?["Inverted"]?.GetValue<bool>() ?? false;
+        var inverted = await check;
         var observations = ((await status)["HealthCheckObservations"]?.AsArray() ?? []).Select(o =>
         {
             var report = o?["StatusReport"]?["Status"]?.GetValue<string>() ?? "";
@@ -44,9 +44,13 @@ public sealed class Route53TrafficPort(AwsContext aws, IReadOnlyList<string> reg
 
     public async Task<IReadOnlyDictionary<string, bool>> GetRoutingControlsAsync(CancellationToken ct)
     {
-        var checks = await Task.WhenAll(regions.Select(async r => (r, (await aws.CallAsync(aws.Commands.GetHealthCheck(r), ct))["HealthCheck"]?["HealthCheckConfig"]?["Inverted"]?.GetValue<bool>() ?? false)));
-        return checks.ToDictionary(c => c.r, c => !c.Item2);
+        var checks = await Task.WhenAll(regions.Select(async r => (Region: r, Inverted: await InvertedAsync(r, ct))));
+        return checks.ToDictionary(c => c.Region, c => !c.Inverted);
     }
+
+    /// <summary>Whether the region's health check is inverted: its routing control is off.</summary>
+    private async Task<bool> InvertedAsync(string region, CancellationToken ct) =>
+        (await aws.CallAsync(aws.Commands.GetHealthCheck(region), ct))["HealthCheck"]?["HealthCheckConfig"]?["Inverted"]?.GetValue<bool>() ?? false;
 
     public async Task SetRoutingControlAsync(string region, bool on, CancellationToken ct) =>
         await aws.Api.CallAsync(aws.Commands.SetRoutingControl(region, on), ct);

@@ -153,10 +153,4 @@ public sealed class RunbookInvoker(CliSession session)
         if (request.Output == OutputFormat.Json) Console.Error.WriteLine(message);
         else Console.WriteLine(message);
     }
-
-    /// <summary>Progress reported on the engine's thread, in order (Progress&lt;T&gt; would post to the pool).</summary>
-    private sealed class SyncProgress(Action<StepProgress> report) : IProgress<StepProgress>
-    {
-        public void Report(StepProgress value) => report(value);
-    }
 }

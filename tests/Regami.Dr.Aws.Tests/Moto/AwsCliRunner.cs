@@ -26,7 +26,6 @@ public sealed class AwsCliRunner
     private static readonly HashSet<string> SecretFlags = new(StringComparer.Ordinal) { "--master-user-password" };
 
     // Empty config and credentials files, one pair per test process.
-    private static readonly Lazy<(string Config, string Credentials)> EmptyFiles = new(CreateEmptyFiles);
 
     /// <param name="endpoint">moto's endpoint (<see cref="MotoServer.Endpoint"/>).</param>
     /// <param name="cliPath">The CLI; default env AWS_CLI_V2, else <see cref="DefaultCliPath"/>.</param>
@@ -128,21 +127,8 @@ public sealed class AwsCliRunner
         foreach (var arg in new[] { "--endpoint-url", Endpoint.GetLeftPart(UriPartial.Authority), "--output", "json", "--no-cli-pager", "--region", region })
             info.ArgumentList.Add(arg);
 
-        // Nothing of the developer's AWS set-up: no profile, region, endpoint or session token.
-        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("AWS_", StringComparison.OrdinalIgnoreCase)).ToList())
-            info.Environment.Remove(key);
-        var (config, credentials) = EmptyFiles.Value;
-        info.Environment["AWS_ACCESS_KEY_ID"] = AccessKeyId;
-        info.Environment["AWS_SECRET_ACCESS_KEY"] = SecretAccessKey;
-        info.Environment["AWS_CONFIG_FILE"] = config;
-        info.Environment["AWS_SHARED_CREDENTIALS_FILE"] = credentials;
-        info.Environment["AWS_PAGER"] = "";
-        info.Environment["AWS_CLI_AUTO_PROMPT"] = "off";
-        info.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
-        // moto is on loopback: a developer's HTTP(S)_PROXY must not apply to it.
-        foreach (var key in new[] { "NO_PROXY", "no_proxy" })
-            info.Environment[key] = info.Environment.TryGetValue(key, out var v) && !string.IsNullOrEmpty(v)
-                ? $"{v},127.0.0.1,localhost" : "127.0.0.1,localhost";
+        // The test process's AWS environment (dummy credentials, none of the developer's set-up): one definition, TestAwsEnvironment.
+        foreach (var (key, value) in TestAwsEnvironment.Variables()) info.Environment[key] = value;
         return info;
     }
 
@@ -153,20 +139,6 @@ public sealed class AwsCliRunner
         for (var i = 0; i < args.Count; i++)
             shown.Add(i > 0 && SecretFlags.Contains(args[i - 1]) ? "***" : args[i]);
         return $"aws {string.Join(' ', shown)} --region {region}";
-    }
-
-    private static (string, string) CreateEmptyFiles()
-    {
-        var dir = Directory.CreateTempSubdirectory("regami-aws-cli-");
-        var config = Path.Combine(dir.FullName, "config");
-        var credentials = Path.Combine(dir.FullName, "credentials");
-        File.WriteAllText(config, "");
-        File.WriteAllText(credentials, "");
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try { dir.Delete(recursive: true); } catch (IOException) { /* best effort */ }
-        };
-        return (config, credentials);
     }
 }
 

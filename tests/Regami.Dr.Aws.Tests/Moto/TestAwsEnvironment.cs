@@ -20,8 +20,11 @@ public static class TestAwsEnvironment
         Environment.SetEnvironmentVariable("AWS_SHARED_CREDENTIALS_FILE", Path.Combine(dir.FullName, "credentials"));
         Environment.SetEnvironmentVariable("AWS_EC2_METADATA_DISABLED", "true");
         Environment.SetEnvironmentVariable("AWS_CLI_AUTO_PROMPT", "off");
+        Environment.SetEnvironmentVariable("AWS_PAGER", "");
         var noProxy = Environment.GetEnvironmentVariable("NO_PROXY");
+        // moto is on loopback: a developer's HTTP(S)_PROXY must not apply to it.
         Environment.SetEnvironmentVariable("NO_PROXY", string.IsNullOrEmpty(noProxy) ? "127.0.0.1,localhost" : $"{noProxy},127.0.0.1,localhost");
+        Environment.SetEnvironmentVariable("no_proxy", Environment.GetEnvironmentVariable("NO_PROXY"));
         return true;
     });
 
@@ -32,7 +35,7 @@ public static class TestAwsEnvironment
     {
         Apply();
         return Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .Where(e => ((string)e.Key).StartsWith("AWS_", StringComparison.Ordinal) || (string)e.Key == "NO_PROXY")
+            .Where(e => ((string)e.Key).StartsWith("AWS_", StringComparison.Ordinal) || (string)e.Key is "NO_PROXY" or "no_proxy")
             .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
     }
 }
