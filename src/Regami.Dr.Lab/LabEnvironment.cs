@@ -34,12 +34,20 @@ public sealed class LabEnvironment
     /// <summary>The recorded roles and replication mode (kept in the state store, not in the lab's files).</summary>
     public required Core.Ports.ITopologyPort Topology { get; init; }
 
+    /// <summary>
+    /// Recent runbook runs from the journal, so that repair paths
+    /// leave alone what a run is taking out of service (<see cref="Core.Runbooks.RepairHolds"/>); null
+    /// when the caller has no journal.
+    /// </summary>
+    public Func<CancellationToken, Task<IReadOnlyList<Core.Runbooks.Journal.RunRecord>>>? RecentRuns { get; init; }
+
     /// <summary>The configuration text the lab was created with (kept in its state directory), when it came from a file.</summary>
     public string? ConfigText { get; init; }
 
     /// <param name="stateDir">The state directory (already resolved).</param>
     /// <param name="options">The configuration: the lab's own copy once it exists (the lab keeps the configuration it was created with).</param>
-    public static LabEnvironment Create(string stateDir, LabOptions options, string? configText, TimeProvider time, SelfInvocation self, Core.Ports.ITopologyPort topology)
+    public static LabEnvironment Create(string stateDir, LabOptions options, string? configText, TimeProvider time, SelfInvocation self, Core.Ports.ITopologyPort topology,
+        Func<CancellationToken, Task<IReadOnlyList<Core.Runbooks.Journal.RunRecord>>>? recentRuns = null)
     {
         var isRoot = Posix.IsRoot;
         var paths = new LabPaths(stateDir);
@@ -56,6 +64,7 @@ public sealed class LabEnvironment
             Binaries = () => bin ??= PostgresBinaries.Locate(options.Database.BinDirectory),
             IsRoot = isRoot,
             Topology = topology,
+            RecentRuns = recentRuns,
         };
     }
 

@@ -1,3 +1,4 @@
+using Regami.Dr.Core.Runbooks;
 using System.Diagnostics;
 using System.Net.Sockets;
 using Regami.Dr.Core.Polling;
@@ -10,7 +11,11 @@ using Regami.Dr.Lab.State;
 namespace Regami.Dr.Lab;
 
 /// <summary>What `lab up` did: what it found running, what it started, how long it took.</summary>
-public sealed record LabUpResult(bool AlreadyUp, IReadOnlyList<string> Found, IReadOnlyList<string> Started, TimeSpan Duration);
+/// <param name="Held">What was left alone because an unfinished run is taking it out of service, and who finishes it.</param>
+public sealed record LabUpResult(bool AlreadyUp, IReadOnlyList<string> Found, IReadOnlyList<string> Started, TimeSpan Duration)
+{
+    public IReadOnlyList<string> Held { get; init; } = [];
+}
 
 /// <summary>What `lab down` stopped.</summary>
 public sealed record LabDownResult(bool WasUp, IReadOnlyList<string> Stopped, IReadOnlyList<string> Problems, bool Purged);
@@ -76,14 +81,23 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
             env.Store.Save(state);
         }
         var topology = await env.Topology.GetAsync(ct);
+        // A region an unfinished run is taking out of service is not repaired here (issue 10): the
+        // run's owner finishes it. Restarting it would undo the fence half-way.
+        var holds = fresh || env.RecentRuns is null ? [] : RepairHolds.From(await env.RecentRuns(ct)).ToDictionary(h => h.Region);
+        var held = new List<string>();
 
         // Databases first: the primary, then its standby (cloned from it), in their recorded roles.
         var primaryName = topology.Primary ?? o.PrimaryRegion.Name;
         var primary = env.Cluster(primaryName);
-        await EnsureDatabaseAsync(primaryName, primary, null, state, topology, found, started, ct);
-        foreach (var r in o.Regions.Where(r => r.Name != primaryName))
-            await EnsureDatabaseAsync(r.Name, env.Cluster(r.Name), primary, state, topology, found, started, ct);
-        await ApplyReplicationModeAsync(primary, topology, ct);
+        foreach (var r in o.Regions.OrderBy(r => r.Name == primaryName ? 0 : 1))
+        {
+            var cluster = env.Cluster(r.Name);
+            if (holds.TryGetValue(r.Name, out var hold) && !cluster.IsRunning())
+                held.Add($"PostgreSQL {r.Name} left stopped: {hold.Reason}");
+            else
+                await EnsureDatabaseAsync(r.Name, cluster, r.Name == primaryName ? null : primary, state, topology, found, started, ct);
+        }
+        if (primary.IsRunning()) await ApplyReplicationModeAsync(primary, topology, ct);
 
         if (!File.Exists(paths.RoutingControlsFile))
             LabJson.WriteAtomically(paths.RoutingControlsFile, o.Regions.ToDictionary(r => r.Name, _ => true));
@@ -92,9 +106,13 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         foreach (var r in o.Regions)
         {
             var rs = state.Region(r.Name);
-            var (f, s) = StartMissingInstances(r, rs);
-            found.AddRange(f);
-            started.AddRange(s);
+            if (holds.TryGetValue(r.Name, out var hold)) held.Add($"API instances of {r.Name} not restarted: {hold.Reason}");
+            else
+            {
+                var (f, s) = StartMissingInstances(r, rs);
+                found.AddRange(f);
+                started.AddRange(s);
+            }
             if (IsOurs(rs.LoadBalancer?.Pid)) found.Add($"load balancer {r.Name} (pid {rs.LoadBalancer!.Pid})");
             else
             {
@@ -106,7 +124,10 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         }
         // DNS starts once the primary's load balancer answers healthy: its health checks then start
         // green instead of counting failures while the instances boot (and needing N successes back).
-        await WaitUntilHealthyAsync(state, o.Timeouts.LabUp, includeDns: false, ct);
+        // With the primary held by an unfinished run there is nothing healthy to wait for: the
+        // controller (started below) finishes the run; waiting would only time out.
+        var primaryHeld = holds.ContainsKey(primaryName);
+        if (!primaryHeld) await WaitUntilHealthyAsync(state, o.Timeouts.LabUp, includeDns: false, ct);
         if (IsOurs(state.Dns?.Pid)) found.Add($"DNS server (pid {state.Dns!.Pid})");
         else
         {
@@ -116,24 +137,52 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         }
         env.Store.Save(state);
 
-        await WaitUntilHealthyAsync(state, o.Timeouts.LabUp, includeDns: true, ct);
+        if (!primaryHeld) await WaitUntilHealthyAsync(state, o.Timeouts.LabUp, includeDns: true, ct);
 
         // The controller comes last, once everything it watches is healthy: it must not mistake a
         // lab that is still starting for an outage.
         if (withController is { } w) state.ControllerEnabled = w;
-        if (state.ControllerEnabled)
+        if (state.ControllerEnabled) await EnsureControllerAsync(state, found, started, ct);
+        return new LabUpResult(!fresh && started.Count == 0 && held.Count == 0, found, started, sw.Elapsed) { Held = held };
+    }
+
+    /// <summary>
+    /// Starts the lab's controller when it is not running, and nothing else — what a service manager
+    /// does for a crashed controller (the fault campaign uses it; `lab up` would also repair the rest).
+    /// </summary>
+    public async Task<LabUpResult> UpControllerAsync(CancellationToken ct)
+    {
+        var sw = Stopwatch.StartNew();
+        var found = new List<string>();
+        var started = new List<string>();
+        int? spawned;
+        // The lab lock only while the pid is recorded: faults and other commands must not wait for the controller's start.
+        using (await env.Store.LockAsync(TimeSpan.FromSeconds(30), ct))
         {
-            if (IsOurs(state.Controller?.Pid)) found.Add($"controller {state.Controller!.Url} (pid {state.Controller.Pid})");
-            else
-            {
-                var pid = Spawn(["monitor"], "controller");
-                state.Controller = new ProcessRecord { Pid = pid, Url = env.ControllerUrl, StartedAt = env.Time.GetUtcNow() };
-                env.Store.Save(state);
-                started.Add($"controller {env.ControllerUrl} (pid {pid})");
-                await WaitForControllerAsync(pid, ct);
-            }
+            var state = env.Store.Load() ?? throw new LabException($"no lab at {paths.Root}; start one with `regami-dr lab up`");
+            spawned = SpawnControllerIfMissing(state, found, started);
         }
-        return new LabUpResult(!fresh && started.Count == 0, found, started, sw.Elapsed);
+        if (spawned is { } pid) await WaitForControllerAsync(pid, ct);
+        return new LabUpResult(started.Count == 0, found, started, sw.Elapsed);
+    }
+
+    private async Task EnsureControllerAsync(LabState state, List<string> found, List<string> started, CancellationToken ct)
+    {
+        if (SpawnControllerIfMissing(state, found, started) is { } pid) await WaitForControllerAsync(pid, ct);
+    }
+
+    private int? SpawnControllerIfMissing(LabState state, List<string> found, List<string> started)
+    {
+        if (IsOurs(state.Controller?.Pid))
+        {
+            found.Add($"controller {state.Controller!.Url} (pid {state.Controller.Pid})");
+            return null;
+        }
+        var pid = Spawn(["monitor"], "controller");
+        state.Controller = new ProcessRecord { Pid = pid, Url = env.ControllerUrl, StartedAt = env.Time.GetUtcNow() };
+        env.Store.Save(state);
+        started.Add($"controller {env.ControllerUrl} (pid {pid})");
+        return pid;
     }
 
     private async Task WaitForControllerAsync(int pid, CancellationToken ct)

@@ -150,6 +150,47 @@ public sealed class RunbookTests
         Assert.Contains("Nothing to do", again.StandardOutput);
     }
 
+    /// <summary>
+    /// Issue 10's reproduction: a failover died right after fence-traffic with the old primary killed;
+    /// `lab up` restarted that primary (the run was fencing it), then waited 60 s for it and failed.
+    /// Repair paths now leave a region an unfinished run is fencing alone and say who finishes it.
+    /// </summary>
+    [Fact]
+    public async Task Lab_up_after_a_crashed_failover_leaves_what_the_run_fenced_stopped_and_the_run_finishes_on_resume()
+    {
+        await using var lab = await TestLab.StartAsync(net: 58);
+        Assert.Equal(0, (await lab.RunAsync("lab", "fault", "kill-db", "--region", "eu-west-3")).ExitCode);
+        // --force: no controller measured the lag before the kill, so the RPO guard cannot know it (not this test's subject).
+        var crashed = await lab.RunAsync(["failover", "--yes", "--force"], env: new Dictionary<string, string> { ["REGAMI_DR_CRASH_AFTER_STEP"] = "3" });
+        Assert.True(crashed.ExitCode == 86, crashed.ToString());
+        Assert.Contains("after step 3 fence-traffic", crashed.StandardError);
+
+        var up = await lab.RunAsync(["lab", "up"], TimeSpan.FromSeconds(50));
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var said = System.Text.RegularExpressions.Regex.Replace(up.StandardOutput, @"\s+", " ");   // the console wraps long lines
+        Assert.Contains("PostgreSQL eu-west-3 left stopped", said);
+        Assert.Contains("runbook resume failover-", said);
+        var again = await lab.RunAsync(["lab", "up", "--output", "json"], TimeSpan.FromSeconds(50));
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.False(again.Json.GetProperty("alreadyUp").GetBoolean());
+        Assert.Equal(2, again.Json.GetProperty("held").GetArrayLength());   // its database and its API instances
+        Assert.DoesNotContain(again.Json.GetProperty("started").EnumerateArray(), s => s.GetString()!.Contains("eu-west-3"));
+        Assert.Equal("stopped", TestLab.Region(await lab.StatusAsync(), "eu-west-3").GetProperty("database").GetProperty("state").GetString());
+
+        var resumed = await lab.RunAsync(["failover", "--yes", "--force"], TimeSpan.FromMinutes(2));
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Contains("Resuming run", resumed.StandardOutput);
+        var status = await lab.StatusAsync();
+        Assert.Equal("eu-central-1", status.GetProperty("primaryRegion").GetString());
+        Assert.Equal("fenced", TestLab.Region(status, "eu-west-3").GetProperty("role").GetString());
+
+        // Finished: the run holds nothing any more, and lab up still leaves the fenced region to failback.
+        var after = await lab.RunAsync(["lab", "up"], TimeSpan.FromSeconds(50));
+        Assert.True(after.ExitCode == 0, after.ToString());
+        Assert.DoesNotContain("left stopped", after.StandardOutput);
+        Assert.Contains("fenced", after.StandardOutput);
+    }
+
     [Fact]
     public async Task Failover_guards_refuse_bad_requests_and_change_nothing()
     {

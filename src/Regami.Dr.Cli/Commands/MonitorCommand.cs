@@ -34,7 +34,7 @@ public static class MonitorCommand
                 Policy = config.Controller,
                 ListenUrl = parse.GetValue(listen) is { } l ? new Uri(l) : bundle.ControllerUrl,
                 Owner = ControllerOptions.OwnerFor(Regami.Dr.Store.ProcessHostFacts.Current, parse.GetValue(name)),
-                LeaseTtl = config.Controller.Interval * 5 > TimeSpan.FromSeconds(2) ? config.Controller.Interval * 5 : TimeSpan.FromSeconds(2),
+                LeaseTtl = config.Controller.LeaseTtl,
                 TokenFile = Path.Combine(session.StateRoot, "controller.token"),
                 Runbooks = config.Runbooks,
             };

@@ -27,6 +27,13 @@ public sealed record ControllerPolicy
     /// <summary>A region is unhealthy when more than this share of its vantage points say so (0.5 = a majority).</summary>
     public double UnhealthyVantageShare { get; init; } = 0.5;
 
+    /// <summary>
+    /// The leader lease's time to live: five ticks (at least 2 s), so a leader renewing every tick
+    /// survives a few slow ones, and a dead or paused one is replaced within seconds.
+    /// </summary>
+    [YamlDotNet.Serialization.YamlIgnore]
+    public TimeSpan LeaseTtl => Interval * 5 > TimeSpan.FromSeconds(2) ? Interval * 5 : TimeSpan.FromSeconds(2);
+
     /// <summary>local (a lock file, one controller) or etcd (controllers in several regions).</summary>
     public string Lease { get; init; } = "local";
 

@@ -41,7 +41,7 @@ public static class FailoverRunbook
         return new Runbook(Kind, p, [
             CheckTarget(to, ports, policy),
             RpoGuard(from, to, force, ports, policy),
-            .. FenceSteps(from, ports),
+            .. FenceSteps(from, to, ports),
             Promote(to, ports, policy),
             ScaleUp(to, ports, policy),
             AssertSingleWriter(to, ports, policy),
@@ -100,7 +100,7 @@ public static class FailoverRunbook
         return await ports.Lag.LastAsync(ct);
     }
 
-    internal static IEnumerable<RunbookStep> FenceSteps(string from, DrPorts ports)
+    internal static IEnumerable<RunbookStep> FenceSteps(string from, string to, DrPorts ports)
     {
         yield return new RunbookStep
         {
@@ -111,8 +111,19 @@ public static class FailoverRunbook
             AlreadyDone = async (ctx, ct) => (await ports.Traffic.GetRoutingControlsAsync(ct)).GetValueOrDefault(from, true) ? null : "routing control already off",
             Execute = async (ctx, ct) =>
             {
+                // A switchover or failback leaves the old region's control off, so after one the
+                // target may be the only other control and off: turning `from` off alone would leave
+                // no region routed (refused by the safety rule; found by the fault campaign). Turn the
+                // target on first, the ARC way of swapping controls — safe, since it is still a
+                // read-only replica; the single-writer assertion still runs before route-traffic.
+                var swapped = false;
+                if (!(await ports.Traffic.GetRoutingControlsAsync(ct)).GetValueOrDefault(to, true))
+                {
+                    await ports.Traffic.SetRoutingControlAsync(to, true, ct);
+                    swapped = true;
+                }
                 await ports.Traffic.SetRoutingControlAsync(from, false, ct);
-                return $"routing control of {from} is off";
+                return swapped ? $"routing control of {from} is off ({to}'s turned on first: never no region routed)" : $"routing control of {from} is off";
             },
         };
         yield return new RunbookStep

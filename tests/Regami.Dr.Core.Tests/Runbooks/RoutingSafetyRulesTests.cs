@@ -1,3 +1,4 @@
+using Regami.Dr.Core.Providers;
 using Regami.Dr.Core.Runbooks;
 using Regami.Dr.Core.Tests.Drills;
 
@@ -31,5 +32,38 @@ public sealed class RoutingSafetyRulesTests
         await regions.FenceAsync(FakeRegions.Home, default);
         await Rules().SetRoutingControlAsync(FakeRegions.Away, true, default);
         Assert.True(regions.Regions[FakeRegions.Away].RoutingControl);
+    }
+}
+
+/// <summary>Regressions found by the fault campaign (bench/fault-campaign.sh), named after the finding.</summary>
+public sealed class CampaignRegressionTests
+{
+    /// <summary>
+    /// Campaign seed 11, sequence 2: after a failover and a failback (which leaves the old region's
+    /// routing control off), the next automatic failover was refused at fence-traffic by the
+    /// at-least-one-region-routed rule, 20 times in a row — no failover after the first failback.
+    /// </summary>
+    [Fact]
+    public async Task Campaign_failover_after_a_failback_swaps_routing_controls_instead_of_being_refused()
+    {
+        var regions = new FakeRegions(TimeProvider.System);
+        var ports = new DrPorts(regions, regions, regions, regions, regions);
+        await regions.RememberAsync(new Core.Ports.LagSample(DateTimeOffset.UtcNow, FakeRegions.Home, FakeRegions.Away, 0, 0), default);
+        lock (regions.Gate)
+        {
+            regions.Regions[FakeRegions.Away].RoutingControl = false;   // as a failback leaves it
+            (regions.Regions[FakeRegions.Home].Running, regions.Regions[FakeRegions.Home].Writable) = (false, false);   // kill-db
+        }
+        var catalog = new RunbookCatalog(ports, new FailoverPolicy());
+        var choice = await catalog.ChooseAsync(new RunbookAsk(FailoverRunbook.Kind), default);
+        var engine = new RunbookEngine(new InMemoryJournal(), new InMemoryAudit(), new InMemoryLease(), TimeProvider.System, Regami.Dr.Store.ProcessHostFacts.Current, "controller");
+
+        var result = await engine.RunAsync(choice.Runbook!, "test", new RunbookRunOptions(), null, default);
+
+        Assert.True(result.Outcome == Core.Runbooks.Journal.RunOutcome.Succeeded, string.Join("\n", result.Steps.Select(s => $"{s.Name} {s.Outcome} {s.Detail}")));
+        Assert.Contains("turned on first", result.Steps.Single(s => s.Name == FailoverRunbook.StepNames.FenceTraffic).Detail);
+        Assert.False(regions.Regions[FakeRegions.Home].RoutingControl);
+        Assert.True(regions.Regions[FakeRegions.Away].RoutingControl);
+        Assert.True(regions.Regions[FakeRegions.Away].Writable);
     }
 }

@@ -59,7 +59,7 @@ public sealed class TestLab : IAsyncDisposable
     /// <param name="controller">Start the controller (automatic failover). Off by default so that tests of
     /// other parts see exactly the faults they inject and nothing reacting to them.</param>
     /// <summary>A lab's config and state directory, not started (the drill brings its own lab up).</summary>
-    public static TestLab Prepare(int net) => new(net, null, null, null, NewBaseDirectory());
+    public static TestLab Prepare(int net, string extraConfig = "") => new(net, null, null, null, NewBaseDirectory(), extraConfig);
 
     public static async Task<TestLab> StartAsync(int net, string extraArgs = "", string? runAsUser = null, string? cliDll = null,
         IReadOnlyDictionary<string, string>? env = null, string? baseDir = null, bool controller = false, string extraConfig = "")

@@ -17,6 +17,7 @@ public static class LabCommand
         lab.Subcommands.Add(Down(g));
         lab.Subcommands.Add(Fault(g));
         lab.Subcommands.Add(Scale(g));
+        lab.Subcommands.Add(CampaignCommand.Create(g));
         lab.Subcommands.Add(ServeCommands.Create(g));
         return lab;
     }
@@ -36,7 +37,7 @@ public static class LabCommand
             var status = await new LabStatusReader(env).ReadAsync(ct);
             if (json)
             {
-                Json.Write(new { result.AlreadyUp, result.Started, result.Found, durationSeconds = Math.Round(result.Duration.TotalSeconds, 2), stateDir = env.Paths.Root, status });
+                Json.Write(new { result.AlreadyUp, result.Started, result.Found, result.Held, durationSeconds = Math.Round(result.Duration.TotalSeconds, 2), stateDir = env.Paths.Root, status });
                 return ExitCodes.Ok;
             }
             var console = AnsiConsole.Console;
@@ -45,7 +46,10 @@ public static class LabCommand
             {
                 foreach (var f in result.Found) console.MarkupLine($"  found   {Markup.Escape(f)}");
                 foreach (var s in result.Started) console.MarkupLine($"  started {Markup.Escape(s)}");
-                console.MarkupLine($"[green]Lab up[/] in {result.Duration.TotalSeconds:0.0} s (state: {Markup.Escape(env.Paths.Root)}).");
+                foreach (var h in result.Held) console.MarkupLine($"  [yellow]held[/]    {Markup.Escape(h)}");
+                console.MarkupLine(result.Held.Count == 0
+                    ? $"[green]Lab up[/] in {result.Duration.TotalSeconds:0.0} s (state: {Markup.Escape(env.Paths.Root)})."
+                    : $"[yellow]Lab up except what an unfinished run holds[/] in {result.Duration.TotalSeconds:0.0} s (state: {Markup.Escape(env.Paths.Root)}).");
             }
             var o = env.Options;
             if (status.Controller?.Url is { } controllerUrl) console.MarkupLine($"  Controller   [bold]{Markup.Escape(controllerUrl)}[/] (dashboard; API /api/status; metrics /metrics)");
@@ -102,12 +106,13 @@ public static class LabCommand
             var result = await new LabFaults(env).InjectAsync(k, parse.GetValue(region), ct);
             LabUpResult? restarted = null;
             if (k == FaultKind.Heal) restarted = await new LabSupervisor(env).UpAsync(null, ct);
-            if (parse.GetValue(g.Output) == OutputFormat.Json) Json.Write(new { fault = FaultKinds.Name(k), result.Region, result.At, result.Actions, restarted = restarted?.Started });
+            if (parse.GetValue(g.Output) == OutputFormat.Json) Json.Write(new { fault = FaultKinds.Name(k), result.Region, result.At, result.Actions, restarted = restarted?.Started, held = restarted?.Held });
             else
             {
                 Console.WriteLine($"{FaultKinds.Name(k)} {result.Region} at {result.At:O}");
                 foreach (var a in result.Actions) Console.WriteLine($"  {a}");
                 foreach (var s in restarted?.Started ?? []) Console.WriteLine($"  restarted {s}");
+                foreach (var h in restarted?.Held ?? []) Console.WriteLine($"  held {h}");
             }
             return ExitCodes.Ok;
         });

@@ -21,7 +21,8 @@ public static class LabProvider
         var topology = new LegacyRoleImport(
             new StoreTopology(() => store.Value, config.Config.Regions.Select(r => r.Name).ToList(), config.Config.PrimaryRegion.Name),
             new Regami.Dr.Lab.State.LabPaths(stateRoot));
-        return LabEnvironment.Create(stateRoot, LabOptions.From(config.Document, config.Config), config.Text, time, SelfInvocation.Current(), topology);
+        return LabEnvironment.Create(stateRoot, LabOptions.From(config.Document, config.Config), config.Text, time, SelfInvocation.Current(), topology,
+            ct => store.Value.Journal.ListAsync(50, ct));
     }
 
     /// <summary>The lab of this command line's configuration; the lab's commands refuse other providers.</summary>

@@ -1,0 +1,366 @@
+using System.Diagnostics;
+using Regami.Dr.Core.Audit;
+using Regami.Dr.Core.Campaigns;
+using Regami.Dr.Core.Drills;
+using Regami.Dr.Core.Runbooks.Journal;
+using Regami.Dr.Core.Topology;
+using Regami.Dr.Lab.Drills;
+using Regami.Dr.Lab.Processes;
+using Regami.Dr.Lab.State;
+using Regami.Dr.Lab.Workload;
+
+namespace Regami.Dr.Lab.Campaign;
+
+/// <summary>What the campaign is asked to do.</summary>
+/// <param name="Only">Run only this sequence of the plan (replay of a failure).</param>
+public sealed record CampaignOptions(int Seed, int Sequences, int? Only, CampaignShape Shape)
+{
+    /// <summary>Writes per second of the independent writer (through the public name).</summary>
+    public double WriteRate { get; init; } = 20;
+
+    /// <summary>Longest wait for a run to finish, or for the system to come back, before it counts against an invariant.</summary>
+    public TimeSpan SettleLimit { get; init; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>Where the logs, status and runs of a sequence with a violation are kept; null to keep nothing.</summary>
+    public string? EvidenceDirectory { get; init; }
+}
+
+/// <summary>The lab cannot be brought to the baseline a sequence starts from: the campaign stops there.</summary>
+public sealed class BaselineException(string message) : LabException(message);
+
+/// <summary>What a runbook command run as a separate process answered.</summary>
+public sealed record OperatorOutcome(int ExitCode, string Output);
+
+/// <summary>
+/// What the campaign needs from outside the lab: the runbook journal and the audit trail (the state
+/// store), and the operator's commands (failback, resume, abandon), run as a separate process exactly
+/// as an operator types them.
+/// </summary>
+public interface ICampaignOperator
+{
+    Task<IReadOnlyList<RunRecord>> RunsAsync(CancellationToken ct);
+    Task<AuditVerification> VerifyAuditAsync(CancellationToken ct);
+    /// <summary>The first controller decision since <paramref name="from"/> that a guard refused (e.g. the RPO guard), in its words; null if none.</summary>
+    Task<string?> GuardRefusalSinceAsync(DateTimeOffset from, CancellationToken ct);
+    Task<OperatorOutcome> RunAsync(IReadOnlyList<string> args, TimeSpan timeout, CancellationToken ct);
+}
+
+/// <summary>
+/// The seeded fault campaign on the lab: for each planned sequence, an independent writer and the
+/// single-writer sampler run while the faults are injected and the controller reacts; then the
+/// sequence is healed (heal, lab up, finish or abandon unfinished runs, fail back home) and the
+/// invariants are checked. Effects live here; the plan and the checks are pure (Core/Campaigns).
+/// </summary>
+public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, CampaignOptions options, Action<string>? progress = null)
+{
+    private readonly LabSupervisor _supervisor = new(env);
+    private readonly LabFaults _faults = new(env);
+    private readonly LabRecordsInspector _records = new(env);
+    private string Home => env.Options.PrimaryRegion.Name;
+
+    public IReadOnlyList<CampaignSequence> Plan() => CampaignPlanner.Plan(options.Seed, options.Sequences, options.Shape)
+        .Where(s => options.Only is null || s.Number == options.Only).ToList();
+
+    public async Task<CampaignReport> RunAsync(CancellationToken ct)
+    {
+        var started = env.Time.GetUtcNow();
+        var sw = Stopwatch.StartNew();
+        var mode = (await env.Topology.GetAsync(ct)).ReplicationMode;
+        var baseSeq = (await _records.MaxSeqAsync(await CurrentPrimaryAsync(ct), ct) / 1_000_000_000 + 1) * 1_000_000_000;
+        var results = new List<SequenceResult>();
+        string? stoppedEarly = null;
+        foreach (var sequence in Plan())
+        {
+            ct.ThrowIfCancellationRequested();
+            progress?.Invoke($"sequence {sequence.Number}: {sequence}");
+            SequenceResult result;
+            try
+            {
+                result = await RunSequenceAsync(sequence, baseSeq + sequence.Number * 1_000_000L, mode, ct);
+            }
+            catch (BaselineException e)
+            {
+                stoppedEarly = $"before sequence {sequence.Number}: {e.Message}";
+                progress?.Invoke($"stopping: {stoppedEarly}");
+                break;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                // A step of the sequence or of its recovery failed outright: that is a finding, not the end of the campaign.
+                result = new SequenceResult(sequence.Number, sequence.Steps.Select(s => CampaignFaults.Name(s.Fault)).ToList(), 0, null, 0, 0,
+                    [new CampaignViolation(sequence.Number, CampaignInvariantIds.Recovers, $"the sequence stopped on {e.GetType().Name}: {e.Message}")], TimeSpan.Zero, "failed");
+            }
+            if (result.Violations.Count > 0) await SaveEvidenceAsync(sequence.Number, ct);
+            results.Add(result);
+            progress?.Invoke($"sequence {sequence.Number}: {(result.Violations.Count == 0 ? "ok" : $"{result.Violations.Count} violation(s)")}"
+                + $", {result.Failovers} failover(s){(result.Rto is { } rto ? $", RTO {rto.TotalSeconds:0.0} s" : "")}, {result.Acknowledged} acked, {result.Lost} lost"
+                + $" — recovery: {result.Recovery} ({result.Duration.TotalSeconds:0} s)");
+            foreach (var v in result.Violations) progress?.Invoke($"  VIOLATION {v}");
+        }
+        return new CampaignReport(options.Seed, mode, results, started, sw.Elapsed) { StoppedEarly = stoppedEarly };
+    }
+
+    private async Task<SequenceResult> RunSequenceAsync(CampaignSequence sequence, long firstSeq, ReplicationMode mode, CancellationToken ct)
+    {
+        var sw = Stopwatch.StartNew();
+        var recovery = new List<string>();
+        var violations = new List<CampaignViolation>();
+        await EnsureBaselineAsync(recovery, ct);
+        var from = env.Time.GetUtcNow();
+
+        var writer = new PublicNameWorkload(WorkloadOptions.ForLab(env.Options) with { RatePerSecond = options.WriteRate, FirstSeq = firstSeq }, env.Time);
+        var sampler = new SingleWriterSampler(env, firstSeq + 500_000);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var writing = writer.RunAsync(stop.Token);
+        var sampling = sampler.RunAsync(stop.Token);
+
+        var flaps = new List<FlapWindow>();
+        var releases = new List<Task>();
+        (DateTimeOffset At, string Region, string Fault)? primaryFault = null;
+        try
+        {
+            foreach (var step in sequence.Steps)
+            {
+                await Task.Delay(step.Wait, env.Time, ct);
+                // A flap window ends where the next fault begins: a failover from that fault is no flap's.
+                if (flaps.Count > 0 && flaps[^1].To > env.Time.GetUtcNow()) flaps[^1] = flaps[^1] with { To = env.Time.GetUtcNow() };
+                var (at, region) = await InjectAsync(step, flaps, releases, ct);
+                if (CampaignFaults.TakesPrimaryAway(step.Fault) && primaryFault is null) primaryFault = (at, region, CampaignFaults.Name(step.Fault));
+            }
+            // Held faults end as planned (a paused controller resumes, a killed one is restarted).
+            await Task.WhenAll(releases);
+            // Give the controller a full detection window after the last fault, then let its runs finish.
+            await Task.Delay(options.Shape.CheckInterval * (options.Shape.FailureThreshold + 2), env.Time, ct);
+            await WaitForNoRunningRunAsync(from, ct);
+            var runs = await RunsSinceAsync(from, ct);
+            violations.AddRange(CampaignInvariants.Runs(sequence.Number, runs));
+            violations.AddRange(CampaignInvariants.Flapping(sequence.Number, flaps, runs));
+
+            var recovered = await RecoverAsync(from, recovery, ct);
+            if (recovered is not null) violations.Add(new CampaignViolation(sequence.Number, CampaignInvariantIds.Recovers, recovered));
+        }
+        finally
+        {
+            stop.Cancel();
+            await Task.WhenAll(writing, sampling);
+        }
+
+        var allRuns = await RunsSinceAsync(from, ct);
+        var failovers = allRuns.Count(r => r.Kind == "failover" && r.Outcome == RunOutcome.Succeeded);
+        var refusal = allRuns.FirstOrDefault(r => r.Kind == "failover" && r.Outcome == RunOutcome.Refused)?.Detail
+                      ?? await op.GuardRefusalSinceAsync(from, ct);
+        violations.AddRange(CampaignInvariants.FailsOver(sequence.Number,
+            primaryFault is { } lost ? $"{lost.Fault} on {lost.Region} at {lost.At:HH:mm:ss.fff}" : null, failovers, refusal));
+        violations.AddRange(CampaignInvariants.SingleWriter(sequence.Number, sampler.Samples));
+        var attempts = writer.Attempts();
+        var classification = WriteClassification.Empty;
+        if (attempts.Count > 0)
+        {
+            var range = new SeqRange(attempts.Min(a => a.Seq), attempts.Max(a => a.Seq));
+            try
+            {
+                classification = WriteSetChecker.Classify(attempts, await _records.PresentSeqsAsync(await CurrentPrimaryAsync(ct), range, ct));
+                violations.AddRange(CampaignInvariants.Losses(sequence.Number, classification, mode));
+            }
+            catch (Npgsql.NpgsqlException e)
+            {
+                violations.Add(new CampaignViolation(sequence.Number, CampaignInvariantIds.NoLostWrites, $"could not read the writer's rows on the primary: {e.Message}"));
+            }
+        }
+        var audit = await op.VerifyAuditAsync(ct);
+        if (!audit.Valid) violations.Add(new CampaignViolation(sequence.Number, CampaignInvariantIds.AuditVerifies, audit.Sentence));
+
+        var rto = primaryFault is { } pf && failovers > 0 ? CampaignInvariants.Rto(pf.At, pf.Region, attempts) : null;
+        return new SequenceResult(sequence.Number, sequence.Steps.Select(s => CampaignFaults.Name(s.Fault)).ToList(), failovers, rto,
+            classification.Acknowledged, classification.Lost.Count, violations, sw.Elapsed, recovery.Count == 0 ? "none needed" : string.Join(", ", recovery),
+            sampler.Rounds, sampler.RoundsAcknowledged);
+    }
+
+    private async Task<(DateTimeOffset At, string Region)> InjectAsync(CampaignStep step, List<FlapWindow> flaps, List<Task> releases, CancellationToken ct)
+    {
+        var primary = await CurrentPrimaryAsync(ct);
+        var at = env.Time.GetUtcNow();
+        switch (step.Fault)
+        {
+            case CampaignFault.KillDb: return Injected(await _faults.InjectAsync(FaultKind.KillDb, primary, ct));
+            case CampaignFault.HangDb: return Injected(await _faults.InjectAsync(FaultKind.HangDb, primary, ct));
+            case CampaignFault.KillApp: return Injected(await _faults.InjectAsync(FaultKind.KillApp, primary, ct));
+            case CampaignFault.RegionOutage: return Injected(await _faults.InjectAsync(FaultKind.RegionOutage, primary, ct));
+            case CampaignFault.PauseReplication:
+                var topology = await env.Topology.GetAsync(ct);
+                if (topology.Standby is not { } standby || !env.Cluster(standby).IsRunning())
+                {
+                    progress?.Invoke("  pause-replication: no running standby; skipped");
+                    return (at, primary);
+                }
+                return Injected(await _faults.InjectAsync(FaultKind.PauseReplication, standby, ct));
+            case CampaignFault.Flapping:
+                var cluster = env.Cluster(primary);
+                for (var i = 0; i < step.Repeats; i++)
+                {
+                    if (!cluster.IsRunning() || cluster.PostmasterPid() is not { } pid) break;
+                    var tree = ProcessTree.Descendants(pid).Prepend(pid).ToList();
+                    foreach (var p in tree) Posix.Signal(p, Posix.SIGSTOP);
+                    try { await Task.Delay(step.Hold, env.Time, ct); }
+                    finally { foreach (var p in tree) Posix.Signal(p, Posix.SIGCONT); }
+                    if (i < step.Repeats - 1) await Task.Delay(step.Gap, env.Time, ct);
+                }
+                // A flap may still be counted by a check that started during it: one detection window of slack.
+                flaps.Add(new FlapWindow(at, env.Time.GetUtcNow() + options.Shape.CheckInterval * options.Shape.FailureThreshold));
+                progress?.Invoke($"  flapping: {step.Repeats} hangs of {step.Hold.TotalSeconds:0.0} s on {primary}");
+                return (at, primary);
+            case CampaignFault.ControllerKill:
+                if (ControllerPid() is { } killed && Posix.Signal(killed, Posix.SIGKILL))
+                {
+                    progress?.Invoke($"  controller-kill: SIGKILL pid {killed}; restart in {step.Hold.TotalSeconds:0.0} s");
+                    releases.Add(RestartControllerAfterAsync(step.Hold, ct));
+                }
+                return (at, primary);
+            case CampaignFault.ControllerPause:
+                if (ControllerPid() is { } paused && Posix.Signal(paused, Posix.SIGSTOP))
+                {
+                    progress?.Invoke($"  controller-pause: SIGSTOP pid {paused} for {step.Hold.TotalSeconds:0.0} s");
+                    releases.Add(ContinueAfterAsync(paused, step.Hold, ct));
+                }
+                return (at, primary);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(step), step.Fault, null);
+        }
+
+        (DateTimeOffset, string) Injected(FaultResult r)
+        {
+            progress?.Invoke($"  {FaultKinds.Name(r.Kind)} {r.Region}: {string.Join("; ", r.Actions)}");
+            return (r.At, r.Region);
+        }
+    }
+
+    private async Task RestartControllerAfterAsync(TimeSpan after, CancellationToken ct)
+    {
+        await Task.Delay(after, env.Time, ct);
+        var up = await _supervisor.UpControllerAsync(ct);
+        progress?.Invoke($"  controller restarted: {string.Join("; ", up.Started.Concat(up.Found))}");
+    }
+
+    private async Task ContinueAfterAsync(int pid, TimeSpan after, CancellationToken ct)
+    {
+        try { await Task.Delay(after, env.Time, ct); }
+        finally { Posix.Signal(pid, Posix.SIGCONT); }
+    }
+
+    private int? ControllerPid() => env.Store.Load()?.Controller?.Pid is { } pid && Posix.IsAlive(pid) ? pid : null;
+
+    private async Task<string> CurrentPrimaryAsync(CancellationToken ct) => (await env.Topology.GetAsync(ct)).Primary ?? Home;
+
+    private async Task<IReadOnlyList<RunRecord>> RunsSinceAsync(DateTimeOffset from, CancellationToken ct) =>
+        (await op.RunsAsync(ct)).Where(r => r.StartedAt >= from).ToList();
+
+    /// <summary>Waits until no run started since <paramref name="from"/> is still running (bounded by the settle limit).</summary>
+    private async Task WaitForNoRunningRunAsync(DateTimeOffset from, CancellationToken ct)
+    {
+        var deadline = env.Time.GetUtcNow() + options.SettleLimit;
+        while (env.Time.GetUtcNow() < deadline && (await RunsSinceAsync(from, ct)).Any(r => r.Outcome == RunOutcome.Running))
+            await Task.Delay(TimeSpan.FromMilliseconds(500), env.Time, ct);
+    }
+
+    /// <summary>
+    /// Brings the lab back as an operator would: heal, lab up (which must leave alone what an unfinished
+    /// run fenced), let the controller resume its interrupted runs, resume what is left by hand (or abandon
+    /// it when it cannot finish), fail back home. Returns why it could not, or null.
+    /// </summary>
+    private async Task<string?> RecoverAsync(DateTimeOffset from, List<string> recovery, CancellationToken ct)
+    {
+        if (ControllerPid() is { } pid && Posix.State(pid) == 'T') Posix.Signal(pid, Posix.SIGCONT);
+        if (await IsBaselineAsync(ct) is null) return null;
+
+        var healed = await _faults.InjectAsync(FaultKind.Heal, null, ct);
+        recovery.Add(healed.Actions.Count == 0 ? "heal" : $"heal ({healed.Actions.Count} action(s))");
+        var up = await _supervisor.UpAsync(null, ct);
+        if (up.Started.Count > 0) recovery.Add($"lab up started {up.Started.Count}");
+        await WaitForNoRunningRunAsync(from, ct);
+
+        foreach (var run in (await RunsSinceAsync(from, ct)).Where(r => r.Outcome is RunOutcome.Failed or RunOutcome.Interrupted or RunOutcome.Cancelled))
+        {
+            if ((await op.RunsAsync(ct)).FirstOrDefault(r => r.Id == run.Id) is not { Outcome: RunOutcome.Failed or RunOutcome.Interrupted or RunOutcome.Cancelled }) continue;
+            var resumed = await op.RunAsync(["runbook", "resume", run.Id, "--yes"], TimeSpan.FromMinutes(3), ct);
+            if (resumed.ExitCode == 0) { recovery.Add($"resumed {run.Id}"); continue; }
+            var abandoned = await op.RunAsync(["runbook", "abandon", run.Id], TimeSpan.FromMinutes(1), ct);
+            recovery.Add($"resume {run.Id} failed (exit {resumed.ExitCode}), abandoned (exit {abandoned.ExitCode})");
+        }
+
+        if (await CurrentPrimaryAsync(ct) != Home)
+        {
+            var failback = await op.RunAsync(["failback", "--yes"], TimeSpan.FromMinutes(4), ct);
+            recovery.Add(failback.ExitCode == 0 ? "failback" : $"failback failed (exit {failback.ExitCode}): {Last(failback.Output)}");
+        }
+        else
+        {
+            // Home is primary but something else is off (e.g. the standby was fenced): lab up repairs it.
+            await _supervisor.UpAsync(null, ct);
+        }
+
+        var deadline = env.Time.GetUtcNow() + options.SettleLimit;
+        string? problem;
+        while ((problem = await IsBaselineAsync(ct)) is not null && env.Time.GetUtcNow() < deadline)
+            await Task.Delay(TimeSpan.FromSeconds(1), env.Time, ct);
+        return problem is null ? null : $"not back to baseline after {options.SettleLimit.TotalSeconds:0} s: {problem}";
+    }
+
+    private static string Last(string output) => output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
+
+    /// <summary>
+    /// Before a sequence: the home region primary and writable, its standby streaming, DNS on it, the
+    /// controller running. A sequence that inherits a broken lab would blame its own faults.
+    /// </summary>
+    private async Task EnsureBaselineAsync(List<string> recovery, CancellationToken ct)
+    {
+        if (await IsBaselineAsync(ct) is null) return;
+        var up = await _supervisor.UpAsync(null, ct);
+        if (up.Started.Count > 0) recovery.Add($"before: lab up started {up.Started.Count}");
+        var deadline = env.Time.GetUtcNow() + options.SettleLimit;
+        string? problem;
+        while ((problem = await IsBaselineAsync(ct)) is not null)
+        {
+            if (env.Time.GetUtcNow() > deadline)
+                throw new BaselineException($"the lab is not at its baseline ({problem}); the campaign cannot start a sequence on it. `regami-dr status` shows it; `regami-dr lab down --purge` then run again for a fresh lab.");
+            await Task.Delay(TimeSpan.FromSeconds(1), env.Time, ct);
+        }
+    }
+
+    /// <summary>
+    /// Keeps what explains a violation before the next sequence changes it: the lab's logs, its status
+    /// and the recent runs, under <see cref="CampaignOptions.EvidenceDirectory"/>/sequence-N.
+    /// </summary>
+    private async Task SaveEvidenceAsync(int sequence, CancellationToken ct)
+    {
+        if (options.EvidenceDirectory is not { } root) return;
+        var dir = Path.Combine(root, $"sequence-{sequence}");
+        try
+        {
+            Directory.CreateDirectory(dir);
+            foreach (var log in Directory.EnumerateFiles(env.Paths.LogDirectory))
+                File.Copy(log, Path.Combine(dir, Path.GetFileName(log)), overwrite: true);
+            var json = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web) { WriteIndented = true };
+            await File.WriteAllTextAsync(Path.Combine(dir, "runs.json"), System.Text.Json.JsonSerializer.Serialize((await op.RunsAsync(ct)).Take(30), json), ct);
+            await File.WriteAllTextAsync(Path.Combine(dir, "status.json"), System.Text.Json.JsonSerializer.Serialize(await new LabStatusReader(env).ReadAsync(ct), json), ct);
+            progress?.Invoke($"  evidence kept in {dir}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Npgsql.NpgsqlException)
+        {
+            progress?.Invoke($"  could not keep all evidence in {dir}: {e.Message}");
+        }
+    }
+
+    /// <summary>Null when the lab is at its baseline, else what is not.</summary>
+    private async Task<string?> IsBaselineAsync(CancellationToken ct)
+    {
+        var status = await new LabStatusReader(env).ReadAsync(ct);
+        if (status.PrimaryRegion != Home) return $"the primary is {status.PrimaryRegion ?? "none"}, not {Home}";
+        var home = status.Regions.First(r => r.Name == Home);
+        if (!home.Database.Writable) return $"{Home} does not accept writes ({home.Database.State})";
+        if (home.Compute.Running < 1) return $"{Home} runs no API instance";
+        if (!status.Replication.Streaming) return "the standby is not streaming";
+        if (status.Traffic.ActiveRegion != Home) return $"DNS answers {status.Traffic.ActiveRegion ?? "nothing"}, not {Home}";
+        if (env.Store.Load() is { ControllerEnabled: true } && ControllerPid() is null) return "the controller is not running";
+        return null;
+    }
+}
