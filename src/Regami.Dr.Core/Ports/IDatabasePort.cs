@@ -16,7 +16,18 @@ public sealed record DatabaseObservation(
     string? Error)
 {
     public bool IsReplica => Reachable && InRecovery;
+
+    /// <summary>
+    /// Whether the database accepts writes, three-valued. <see cref="Writable"/> alone reads "could not ask"
+    /// as "no", which is safe only where the provider knows the process is gone (the lab's stopped or killed
+    /// server); a running server that does not answer (hung, or a control plane out of reach) may still take
+    /// writes from whoever reaches it, so it is <see cref="WriteAcceptance.Unknown"/>, never fenced.
+    /// </summary>
+    public WriteAcceptance Writes => Writable ? WriteAcceptance.Accepts : Reachable || !Running ? WriteAcceptance.Refuses : WriteAcceptance.Unknown;
 }
+
+/// <summary>Does a database accept writes: yes, no, or nobody could tell (see <see cref="DatabaseObservation.Writes"/>).</summary>
+public enum WriteAcceptance { Refuses, Accepts, Unknown }
 
 /// <summary>How a rebuild made a former primary a replica.</summary>
 public enum RebuildPath

@@ -151,7 +151,17 @@ public static class FailoverRunbook
                 await ports.Topology.SetRoleAsync(from, RegionRole.Fenced, ct);
                 return what;
             },
-            Verify = async (ctx, ct) => (await ports.Database.ObserveAsync(from, ct)) is { Writable: true } ? $"{from} still accepts writes" : null,
+            // Three-valued: "did not answer" is not "fenced" (a hung server, a control plane out of reach).
+            Verify = async (ctx, ct) =>
+            {
+                var o = await ports.Database.ObserveAsync(from, ct);
+                return o.Writes switch
+                {
+                    WriteAcceptance.Refuses => null,
+                    WriteAcceptance.Accepts => $"{from} still accepts writes",
+                    _ => $"whether {from} still accepts writes is unknown ({o.Error ?? "no answer"}): it is not counted as fenced, so nothing is promoted; make sure it cannot take writes, then resume the run",
+                };
+            },
         };
     }
 
@@ -199,9 +209,13 @@ public static class FailoverRunbook
         {
             var topology = await ports.Topology.GetAsync(ct);
             var observed = await Task.WhenAll(topology.Regions.Select(r => ports.Database.ObserveAsync(r, ct)));
-            var writers = observed.Where(o => o.Writable).Select(o => o.Region).ToList();
-            if (writers.Count == 1 && writers[0] == to) return $"only {to} accepts writes";
-            throw new GuardRefusedException("single-writer", $"refusing to route traffic: writable databases are [{string.Join(", ", writers)}], expected only {to}");
+            var writers = observed.Where(o => o.Writes == WriteAcceptance.Accepts).Select(o => o.Region).ToList();
+            // A database nobody could ask may be a second writer: not proven single, so not routed.
+            var unknown = observed.Where(o => o.Writes == WriteAcceptance.Unknown && o.Region != to).Select(o => $"{o.Region} ({o.Error ?? "no answer"})").ToList();
+            if (writers.Count == 1 && writers[0] == to && unknown.Count == 0) return $"only {to} accepts writes";
+            throw new GuardRefusedException("single-writer", unknown.Count > 0 && writers.SequenceEqual([to])
+                ? $"refusing to route traffic: {to} accepts writes, and whether [{string.Join(", ", unknown)}] does is unknown"
+                : $"refusing to route traffic: writable databases are [{string.Join(", ", writers)}], expected only {to}");
         },
     };
 

@@ -13,6 +13,9 @@ public static class SwitchoverRunbook
 {
     public const string Kind = "switchover";
 
+    /// <summary>The context value stop-writes hands to wait-replayed.</summary>
+    private const string StopWritesPosition = "stop-writes-position";
+
     /// <summary>
     /// The journaled names of this runbook's own steps (it also runs <see cref="FailoverRunbook.StepNames.PromoteStandby"/>
     /// and <see cref="FailoverRunbook.StepNames.VerifyPublicWrite"/>). Read by the drill and by failback, never retyped.
@@ -25,6 +28,7 @@ public static class SwitchoverRunbook
         public const string StopOldPrimary = "stop-old-primary";
         public const string WaitReplayed = "wait-replayed";
         public const string MoveTraffic = "move-traffic";
+        public const string AssertSingleWriter = FailoverRunbook.StepNames.AssertSingleWriter;
         public const string ScaleDownOld = "scale-down-old";
         public const string RebuildAsStandby = "rebuild-as-standby";
         public const string StartStandby = "start-standby";
@@ -75,10 +79,12 @@ public static class SwitchoverRunbook
             Description = $"{from} refuses new writes and ends open sessions (write unavailability starts)",
             Region = from,
             Options = new StepOptions(TimeSpan.FromSeconds(20)),
-            AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(from, ct)) is { Writable: false } ? $"{from} accepts no writes" : null,
+            AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(from, ct)).Writes == WriteAcceptance.Refuses ? $"{from} accepts no writes" : null,
             Execute = async (ctx, ct) =>
             {
                 var lsn = await ports.Database.StopWritesAsync(from, ct);
+                // Journaled (this detail) and handed to wait-replayed: the last position a write can have.
+                ctx.Values[StopWritesPosition] = lsn;
                 return $"{from} is read-only at {lsn}";
             },
         };
@@ -106,12 +112,21 @@ public static class SwitchoverRunbook
             AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(to, ct)) is { Writable: true } ? $"{to} already accepts writes" : null,
             Execute = async (ctx, ct) =>
             {
+                // Both positions, each in the provider's own terms: the stop-writes position (every
+                // acknowledged write is before it) and the shutdown checkpoint (after it when the stop was
+                // clean, which the clean-shutdown guard requires). A resumed run has only the checkpoint.
+                var stopped = ctx.Values.GetValueOrDefault(StopWritesPosition);
+                if (stopped is not null) await ports.Database.WaitUntilReplayedAsync(to, stopped, policy.CatchUpTimeout, ct);
                 var checkpoint = await ports.Database.LastCheckpointAsync(from, ct);
                 await ports.Database.WaitUntilReplayedAsync(to, checkpoint, policy.CatchUpTimeout, ct);
-                return $"{to} replayed past {from}'s shutdown checkpoint {checkpoint}";
+                return stopped is null
+                    ? $"{to} replayed past {from}'s shutdown checkpoint {checkpoint} (the stop-writes position is in this run's journal, not in this process: resumed)"
+                    : $"{to} replayed past {from}'s stop-writes position {stopped} and shutdown checkpoint {checkpoint}";
             },
         };
         yield return FailoverRunbook.Promote(to, ports, policy);
+        // The same safety rule as a failover's, before any routing change: only the new primary takes writes.
+        yield return FailoverRunbook.AssertSingleWriter(to, ports, policy);
         yield return new RunbookStep
         {
             Name = StepNames.MoveTraffic,

@@ -105,7 +105,14 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
         var sw = Stopwatch.StartNew();
         var recovery = new List<string>();
         var violations = new List<CampaignViolation>();
-        await EnsureBaselineAsync(recovery, ct);
+        try
+        {
+            await EnsureBaselineAsync(recovery, ct);
+        }
+        catch (Exception e) when (e is not BaselineException && (e is not OperationCanceledException || !ct.IsCancellationRequested))
+        {
+            throw new BaselineException($"the lab could not be brought to its baseline: {e.GetType().Name}: {e.Message}");
+        }
         var from = env.Time.GetUtcNow();
 
         var writer = new PublicNameWorkload(WorkloadOptions.ForLab(env.Options) with { RatePerSecond = options.WriteRate, FirstSeq = firstSeq }, env.Time);
@@ -129,9 +136,7 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
             }
             // Held faults end as planned (a paused controller resumes, a killed one is restarted).
             await Task.WhenAll(releases);
-            // Give the controller a full detection window after the last fault, then let its runs finish.
-            await Task.Delay(options.Shape.CheckInterval * (options.Shape.FailureThreshold + 2), env.Time, ct);
-            await WaitForNoRunningRunAsync(from, ct);
+            await SettleAsync(from, ct);
             var runs = await RunsSinceAsync(from, ct);
             violations.AddRange(CampaignInvariants.Runs(sequence.Number, runs));
             violations.AddRange(CampaignInvariants.Flapping(sequence.Number, flaps, runs));
@@ -253,6 +258,30 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
 
     private async Task<IReadOnlyList<RunRecord>> RunsSinceAsync(DateTimeOffset from, CancellationToken ct) =>
         (await op.RunsAsync(ct)).Where(r => r.StartedAt >= from).ToList();
+
+    /// <summary>
+    /// Lets the controller act before the sequence is judged: quiet means no run running and none started
+    /// for a whole detection window plus a tick margin (a hung primary is detected only after its checks
+    /// time out), bounded by the settle limit. Judging earlier raced the controller's own failover.
+    /// </summary>
+    private async Task SettleAsync(DateTimeOffset from, CancellationToken ct)
+    {
+        var quiet = (options.Shape.CheckInterval + options.Shape.CheckTimeout) * options.Shape.FailureThreshold + options.Shape.CheckInterval * 3;
+        var deadline = env.Time.GetUtcNow() + options.SettleLimit;
+        var lastActivity = env.Time.GetUtcNow();
+        var seen = -1;
+        while (env.Time.GetUtcNow() < deadline)
+        {
+            var runs = await RunsSinceAsync(from, ct);
+            if (runs.Count != seen || runs.Any(r => r.Outcome == RunOutcome.Running))
+            {
+                seen = runs.Count;
+                lastActivity = env.Time.GetUtcNow();
+            }
+            else if (env.Time.GetUtcNow() - lastActivity >= quiet) return;
+            await Task.Delay(TimeSpan.FromMilliseconds(500), env.Time, ct);
+        }
+    }
 
     /// <summary>Waits until no run started since <paramref name="from"/> is still running (bounded by the settle limit).</summary>
     private async Task WaitForNoRunningRunAsync(DateTimeOffset from, CancellationToken ct)

@@ -22,6 +22,9 @@ internal sealed class FakeRegion(string name, RegionRole role)
     public bool RoutingControl { get; set; } = true;
     public int Instances { get; set; }
     public HashSet<long> Rows { get; } = [];
+
+    /// <summary>Its server (or its control plane) does not answer: observed as running but unreachable, and a fence does nothing.</summary>
+    public bool Unanswering { get; set; }
 }
 
 /// <summary>
@@ -74,6 +77,8 @@ internal sealed class FakeRegions : IDatabasePort, IComputePort, ITrafficPort, I
         lock (Gate)
         {
             var r = Regions[region];
+            if (r.Unanswering)
+                return Task.FromResult(new DatabaseObservation(region, false, true, false, false, null, null, null, null, "no answer within 1.5 s"));
             var streaming = r.Writable && StreamingStandbyOf(r) is not null;
             return Task.FromResult(new DatabaseObservation(region, r.Running, r.Running, r.InRecovery, r.Running && r.Writable, "0/3000000",
                 r.Writable ? (streaming ? 0 : null) : null, r.Writable && streaming ? 0 : null, r.Writable ? streaming : null, r.Running ? null : "not running"));
@@ -81,7 +86,8 @@ internal sealed class FakeRegions : IDatabasePort, IComputePort, ITrafficPort, I
     }
 
     public Task<string> PromoteAsync(string region, CancellationToken ct) => Act(region, r => { r.InRecovery = false; r.Writable = true; }, "promoted");
-    public Task<string> FenceAsync(string region, CancellationToken ct) => Act(region, r => { r.Running = false; r.Writable = false; }, "stopped");
+    public Task<string> FenceAsync(string region, CancellationToken ct) =>
+        Regions[region].Unanswering ? Task.FromResult($"NOT fenced: {region} does not answer") : Act(region, r => { r.Running = false; r.Writable = false; }, "stopped");
     public Task<string> StopWritesAsync(string region, CancellationToken ct) => Act(region, r => r.Writable = false, "0/3000000");
     public Task WaitUntilReplayedAsync(string standbyRegion, string lsn, TimeSpan timeout, CancellationToken ct) => Task.CompletedTask;
     public Task<string> LastCheckpointAsync(string region, CancellationToken ct) => Task.FromResult("0/3000000");

@@ -32,4 +32,12 @@ public sealed class RepairHoldsTests
         Assert.Empty(RepairHolds.From([later, superseded]));
         Assert.Single(RepairHolds.From([superseded]));
     }
+
+    [Fact]
+    public void A_running_run_holds_its_source_from_its_first_step()
+    {
+        // The fault campaign's finding: `lab up` raced a failover still in its guards and queried the primary it was about to stop.
+        var running = Run("failover-5", T0, RunOutcome.Running, ("check-target", StepOutcome.Succeeded), ("rpo-guard", StepOutcome.Started));
+        Assert.Equal("eu-west-3", Assert.Single(RepairHolds.From([running])).Region);
+    }
 }
