@@ -23,6 +23,12 @@ public sealed record CampaignOptions(int Seed, int Sequences, int? Only, Campaig
 
     /// <summary>Where the logs, status and runs of a sequence with a violation are kept; null to keep nothing.</summary>
     public string? EvidenceDirectory { get; init; }
+
+    /// <summary>
+    /// Run a second controller on this address beside the lab's (they share the lease: use
+    /// <c>controller.lease: etcd</c>); controller faults then hit whichever holds the lease.
+    /// </summary>
+    public Uri? SecondControllerUrl { get; init; }
 }
 
 /// <summary>The lab cannot be brought to the baseline a sequence starts from: the campaign stops there.</summary>
@@ -57,6 +63,8 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
     private readonly LabFaults _faults = new(env);
     private readonly LabRecordsInspector _records = new(env);
     private string Home => env.Options.PrimaryRegion.Name;
+    private int? _secondPid;
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
 
     public IReadOnlyList<CampaignSequence> Plan() => CampaignPlanner.Plan(options.Seed, options.Sequences, options.Shape)
         .Where(s => options.Only is null || s.Number == options.Only).ToList();
@@ -68,6 +76,20 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
         var mode = (await env.Topology.GetAsync(ct)).ReplicationMode;
         var baseSeq = (await _records.MaxSeqAsync(await CurrentPrimaryAsync(ct), ct) / 1_000_000_000 + 1) * 1_000_000_000;
         var results = new List<SequenceResult>();
+        string? stoppedEarly = null;
+        try
+        {
+            stoppedEarly = await RunSequencesAsync(baseSeq, mode, results, ct);
+        }
+        finally
+        {
+            if (_secondPid is { } second) await DetachedProcess.StopAsync(second, TimeSpan.FromSeconds(10), CancellationToken.None);
+        }
+        return new CampaignReport(options.Seed, mode, results, started, sw.Elapsed) { StoppedEarly = stoppedEarly };
+    }
+
+    private async Task<string?> RunSequencesAsync(long baseSeq, ReplicationMode mode, List<SequenceResult> results, CancellationToken ct)
+    {
         string? stoppedEarly = null;
         foreach (var sequence in Plan())
         {
@@ -97,7 +119,7 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
                 + $" — recovery: {result.Recovery} ({result.Duration.TotalSeconds:0} s)");
             foreach (var v in result.Violations) progress?.Invoke($"  VIOLATION {v}");
         }
-        return new CampaignReport(options.Seed, mode, results, started, sw.Elapsed) { StoppedEarly = stoppedEarly };
+        return stoppedEarly;
     }
 
     private async Task<SequenceResult> RunSequenceAsync(CampaignSequence sequence, long firstSeq, ReplicationMode mode, CancellationToken ct)
@@ -131,7 +153,18 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
                 await Task.Delay(step.Wait, env.Time, ct);
                 // A flap window ends where the next fault begins: a failover from that fault is no flap's.
                 if (flaps.Count > 0 && flaps[^1].To > env.Time.GetUtcNow()) flaps[^1] = flaps[^1] with { To = env.Time.GetUtcNow() };
-                var (at, region) = await InjectAsync(step, flaps, releases, ct);
+                DateTimeOffset at;
+                string region;
+                try
+                {
+                    (at, region) = await InjectAsync(step, flaps, releases, ct);
+                }
+                catch (LabException e)
+                {
+                    // The target is already gone (kill-db after kill-db, hang-db on a killed server): nothing to inject.
+                    progress?.Invoke($"  {CampaignFaults.Name(step.Fault)}: skipped, {e.Message}");
+                    continue;
+                }
                 if (CampaignFaults.TakesPrimaryAway(step.Fault) && primaryFault is null) primaryFault = (at, region, CampaignFaults.Name(step.Fault));
             }
             // Held faults end as planned (a paused controller resumes, a killed one is restarted).
@@ -215,17 +248,19 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
                 progress?.Invoke($"  flapping: {step.Repeats} hangs of {step.Hold.TotalSeconds:0.0} s on {primary}");
                 return (at, primary);
             case CampaignFault.ControllerKill:
-                if (ControllerPid() is { } killed && Posix.Signal(killed, Posix.SIGKILL))
+                var (killed, killedSecond) = await LeaderAsync(ct);
+                if (killed is { } k && Posix.Signal(k, Posix.SIGKILL))
                 {
-                    progress?.Invoke($"  controller-kill: SIGKILL pid {killed}; restart in {step.Hold.TotalSeconds:0.0} s");
-                    releases.Add(RestartControllerAfterAsync(step.Hold, ct));
+                    progress?.Invoke($"  controller-kill: SIGKILL {(killedSecond ? "second controller" : "controller")} pid {k}; restart in {step.Hold.TotalSeconds:0.0} s");
+                    releases.Add(RestartControllerAfterAsync(step.Hold, killedSecond, ct));
                 }
                 return (at, primary);
             case CampaignFault.ControllerPause:
-                if (ControllerPid() is { } paused && Posix.Signal(paused, Posix.SIGSTOP))
+                var (paused, pausedSecond) = await LeaderAsync(ct);
+                if (paused is { } pp && Posix.Signal(pp, Posix.SIGSTOP))
                 {
-                    progress?.Invoke($"  controller-pause: SIGSTOP pid {paused} for {step.Hold.TotalSeconds:0.0} s");
-                    releases.Add(ContinueAfterAsync(paused, step.Hold, ct));
+                    progress?.Invoke($"  controller-pause: SIGSTOP {(pausedSecond ? "second controller" : "controller")} pid {pp} for {step.Hold.TotalSeconds:0.0} s");
+                    releases.Add(ContinueAfterAsync(pp, step.Hold, ct));
                 }
                 return (at, primary);
             default:
@@ -239,11 +274,56 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
         }
     }
 
-    private async Task RestartControllerAfterAsync(TimeSpan after, CancellationToken ct)
+    private async Task RestartControllerAfterAsync(TimeSpan after, bool second, CancellationToken ct)
     {
         await Task.Delay(after, env.Time, ct);
+        if (second)
+        {
+            await EnsureSecondControllerAsync(ct);
+            progress?.Invoke($"  second controller restarted (pid {_secondPid})");
+            return;
+        }
         var up = await _supervisor.UpControllerAsync(ct);
         progress?.Invoke($"  controller restarted: {string.Join("; ", up.Started.Concat(up.Found))}");
+    }
+
+    /// <summary>The controller holding the lease (with two, the one the fault should hit), else the lab's.</summary>
+    private async Task<(int? Pid, bool Second)> LeaderAsync(CancellationToken ct)
+    {
+        if (options.SecondControllerUrl is { } url && _secondPid is { } second && Posix.IsAlive(second) && await HoldsLeaseAsync(url, ct))
+            return (second, true);
+        return (ControllerPid(), false);
+    }
+
+    private static async Task<bool> HoldsLeaseAsync(Uri controller, CancellationToken ct)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(await Http.GetStringAsync(new Uri(controller, "api/controller"), ct));
+            return doc.RootElement.TryGetProperty("holdsLease", out var holds) && holds.ValueKind == System.Text.Json.JsonValueKind.True;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException) { return false; }
+    }
+
+    /// <summary>Starts the second controller when it is not running, and waits until it answers.</summary>
+    private async Task EnsureSecondControllerAsync(CancellationToken ct)
+    {
+        if (options.SecondControllerUrl is not { } url || (_secondPid is { } p && Posix.IsAlive(p))) return;
+        _secondPid = DetachedProcess.Start(env.Self.Program,
+            [.. env.Self.PrefixArgs, "monitor", "--listen", url.ToString(), "--name", $"campaign-second@{Environment.MachineName}", "--state-dir", env.Paths.Root],
+            env.Paths.Log("controller-second"));
+        var deadline = env.Time.GetUtcNow() + TimeSpan.FromSeconds(60);
+        while (env.Time.GetUtcNow() < deadline)
+        {
+            try
+            {
+                if ((await Http.GetAsync(new Uri(url, "api/controller"), ct)).IsSuccessStatusCode) return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested) { }
+            if (!Posix.IsAlive(_secondPid.Value)) throw new LabException($"the second controller exited at start; see {env.Paths.Log("controller-second")}");
+            await Task.Delay(TimeSpan.FromMilliseconds(300), env.Time, ct);
+        }
+        throw new LabException($"the second controller did not answer at {url} within 60 s; see {env.Paths.Log("controller-second")}");
     }
 
     private async Task ContinueAfterAsync(int pid, TimeSpan after, CancellationToken ct)
@@ -298,7 +378,8 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
     /// </summary>
     private async Task<string?> RecoverAsync(DateTimeOffset from, List<string> recovery, CancellationToken ct)
     {
-        if (ControllerPid() is { } pid && Posix.State(pid) == 'T') Posix.Signal(pid, Posix.SIGCONT);
+        foreach (var pid in new[] { ControllerPid(), _secondPid }.OfType<int>())
+            if (Posix.State(pid) == 'T') Posix.Signal(pid, Posix.SIGCONT);
         if (await IsBaselineAsync(ct) is null) return null;
 
         var healed = await _faults.InjectAsync(FaultKind.Heal, null, ct);
@@ -342,6 +423,7 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
     /// </summary>
     private async Task EnsureBaselineAsync(List<string> recovery, CancellationToken ct)
     {
+        await EnsureSecondControllerAsync(ct);
         if (await IsBaselineAsync(ct) is null) return;
         var up = await _supervisor.UpAsync(null, ct);
         if (up.Started.Count > 0) recovery.Add($"before: lab up started {up.Started.Count}");

@@ -38,14 +38,24 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
     /// it, it says "no rewind required" for a diverged old primary). A primary returns at once (it
     /// is only checkpointed if its control file still names an older timeline).
     /// </summary>
-    public async Task PromoteAsync(PostgresCluster cluster, TimeSpan timeout, CancellationToken ct)
+    /// <returns>What it had to do first, or null (e.g. "replay was paused: resumed it").</returns>
+    public async Task<string?> PromoteAsync(PostgresCluster cluster, TimeSpan timeout, CancellationToken ct)
     {
         var waitSeconds = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds));
         await using var conn = await OpenAsync(cluster, SqlTimeoutSeconds, ct);
         if (!await InRecoveryAsync(conn, ct))
         {
             await CheckpointIfTimelineStaleAsync(conn, ct);
-            return;
+            return null;
+        }
+        // A standby whose replay is paused acts on a promote request only once replay resumes and the
+        // pending WAL is replayed (repmgrd resumes it in a failover for the same reason). Found by the
+        // fault campaign: pause-replication then kill-db left the failover waiting at promote for 60 s.
+        string? note = null;
+        if (await ScalarAsync<bool>(conn, "SELECT pg_is_wal_replay_paused()", ct, SqlTimeoutSeconds))
+        {
+            await ExecuteAsync(conn, "SELECT pg_wal_replay_resume()", ct, SqlTimeoutSeconds);
+            note = "replay was paused: resumed it first";
         }
         var sw = Stopwatch.StartNew();
         try
@@ -61,6 +71,7 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
         await Poll.UntilOrThrowAsync(async c => !await InRecoveryAsync(conn, c), left, PollInterval, TimeProvider.System,
             () => $"PostgreSQL {Describe(cluster)} is still in recovery {timeout.TotalSeconds:0.#} s after pg_promote()", ct);
         await ExecuteAsync(conn, "CHECKPOINT", ct, (int)CommandTimeout.TotalSeconds);
+        return note;
     }
 
     // ---------------------------------------------------------------- writes

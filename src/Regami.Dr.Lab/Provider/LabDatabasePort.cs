@@ -22,8 +22,8 @@ public sealed class LabDatabasePort(LabEnvironment env) : IDatabasePort
     public async Task<string> PromoteAsync(string region, CancellationToken ct)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        await Ops.PromoteAsync(env.Cluster(region), TimeSpan.FromSeconds(60), ct);
-        return $"pg_promote() on {region}: accepts writes after {sw.Elapsed.TotalSeconds:0.00} s (checkpointed for pg_rewind)";
+        var note = await Ops.PromoteAsync(env.Cluster(region), TimeSpan.FromSeconds(60), ct);
+        return $"{(note is null ? "" : note + "; ")}pg_promote() on {region}: accepts writes after {sw.Elapsed.TotalSeconds:0.00} s (checkpointed for pg_rewind)";
     }
 
     public async Task<string> FenceAsync(string region, CancellationToken ct)

@@ -28,6 +28,29 @@ public sealed class PostgresRoleOperationsTests(ITestOutputHelper output)
 
     private async Task TimedAsync(string what, Func<Task> action) => await TimedAsync(what, async () => { await action(); return 0; });
 
+    /// <summary>
+    /// Campaign regression (seed 20261129, sequence 2: region-outage, kill-db, pause-replication): a
+    /// standby whose replay was paused waited at promote until the step timed out (PostgreSQL acts on a
+    /// promote request only once replay resumes). Promote resumes replay first and says so.
+    /// </summary>
+    [Fact]
+    public async Task Campaign_promote_of_a_standby_with_paused_replay_resumes_it_and_keeps_every_row()
+    {
+        await using var pg = await PgTestPair.StartAsync(12, 13);
+        var (a, b, ops) = (pg.A, pg.B, pg.Ops);
+        await pg.ExecAsync(a, "CREATE TABLE t (id int PRIMARY KEY, v text)");
+        await TimedAsync("wait until replayed", async () => await ops.WaitUntilReplayedAsync(b, (await pg.CurrentLsnAsync(a))!, Wait, None));
+        await pg.ExecAsync(b, "SELECT pg_wal_replay_pause()");
+        await pg.InsertAsync(a, 1, 1, "while-paused");
+        var lsn = (await pg.CurrentLsnAsync(a))!;
+        await PgTestPair.EventuallyAsync(() => pg.ScalarAsync<string>(a, "SELECT flush_lsn::text FROM pg_stat_replication"), f => f == lsn, Wait, "the standby received the row");
+
+        var said = await TimedAsync("promote a paused standby", () => ops.PromoteAsync(b, TimeSpan.FromSeconds(20), None));
+        Assert.Equal("replay was paused: resumed it first", said);
+        Assert.False(await pg.ScalarAsync<bool>(b, "SELECT pg_is_in_recovery()"));
+        Assert.Equal(1L, await pg.ScalarAsync<long>(b, "SELECT count(*) FROM t WHERE v LIKE 'while-paused-%'"));
+    }
+
     [Fact]
     public async Task Promote_makes_the_standby_writable_with_the_data_written_before_and_a_new_timeline_in_its_control_file()
     {

@@ -25,10 +25,11 @@ public static class CampaignCommand
         replication.AcceptOnlyFromAmong("sync", "async");
         var planOnly = new Option<bool>("--dry-run") { Description = "Print the plan; inject nothing" };
         var evidence = new Option<string?>("--evidence-dir") { Description = "Keep the lab's logs, status and runs of every sequence with a violation here" };
+        var second = new Option<string?>("--second-controller") { Description = "Run a second controller listening here (e.g. http://127.0.60.1:7481/) beside the lab's; sharing the lease (controller.lease: etcd, or the local file). Controller faults then hit the leader" };
         var cmd = new Command("campaign",
             "Seeded fault campaign: random sequences of kill-db, hang-db, kill-app, region-outage, pause-replication, flapping, controller kill and pause, "
             + "while a writer runs; after each, heal and fail back, and check the invariants (single writer, no lost acknowledged write in sync mode, runs end completed or resumable, the audit verifies, no failover on flapping). Exit 1 on a violation.")
-        { seed, sequences, only, maxSteps, replication, planOnly, evidence };
+        { seed, sequences, only, maxSteps, replication, planOnly, evidence, second };
         cmd.SetAction(async (parse, ct) =>
         {
             var env = LabProvider.Environment(g, parse);
@@ -42,7 +43,13 @@ public static class CampaignCommand
             // The controller probes every tick with min(health check timeout, tick) as its timeout (LabProvider).
             var shape = new CampaignShape(config.Controller.Interval, config.HealthCheck.FailureThreshold,
                 config.HealthCheck.Timeout < config.Controller.Interval ? config.HealthCheck.Timeout : config.Controller.Interval, config.Controller.LeaseTtl, parse.GetValue(maxSteps));
-            var options = new CampaignOptions(chosenSeed, count, parse.GetValue(only), shape) { EvidenceDirectory = parse.GetValue(evidence) is { } e ? Path.GetFullPath(e) : null };
+            var options = new CampaignOptions(chosenSeed, count, parse.GetValue(only), shape) 
+            {
+                EvidenceDirectory = parse.GetValue(evidence) is { } e ? Path.GetFullPath(e) : null,
+                SecondControllerUrl = parse.GetValue(second) is { } u ? new Uri(u) : null,
+            };
+            if (options.SecondControllerUrl is not null)
+                Console.Error.WriteLine($"  two controllers share the lease: {(config.Controller.Lease == "etcd" ? $"etcd at {config.Controller.EtcdEndpoint}" : "the local lease file (same host; controller.lease: etcd for the multi-host case)")}");
             var replay = $"regami-dr lab campaign --seed {chosenSeed} --sequences {count}{(parse.GetValue(maxSteps) != 3 ? $" --max-steps {parse.GetValue(maxSteps)}" : "")}";
             Console.Error.WriteLine($"Fault campaign, seed {chosenSeed} (replay: {replay}), state {env.Paths.Root}");
 
