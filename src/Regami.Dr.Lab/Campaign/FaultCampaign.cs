@@ -157,7 +157,7 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
                 string region;
                 try
                 {
-                    (at, region) = await InjectAsync(step, flaps, releases, ct);
+                    (at, region) = await InjectAsync(step, primaryFault is null ? flaps : null, releases, ct);
                 }
                 catch (LabException e)
                 {
@@ -214,7 +214,9 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
             sampler.Rounds, sampler.RoundsAcknowledged);
     }
 
-    private async Task<(DateTimeOffset At, string Region)> InjectAsync(CampaignStep step, List<FlapWindow> flaps, List<Task> releases, CancellationToken ct)
+    /// <param name="flaps">Where a flap window is recorded; null when an earlier fault of the sequence already took the
+    /// primary away (a failover from that fault may start during the flaps: not a failover on flapping).</param>
+    private async Task<(DateTimeOffset At, string Region)> InjectAsync(CampaignStep step, List<FlapWindow>? flaps, List<Task> releases, CancellationToken ct)
     {
         var primary = await CurrentPrimaryAsync(ct);
         var at = env.Time.GetUtcNow();
@@ -234,9 +236,11 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
                 return Injected(await _faults.InjectAsync(FaultKind.PauseReplication, standby, ct));
             case CampaignFault.Flapping:
                 var cluster = env.Cluster(primary);
+                var hangs = 0;
                 for (var i = 0; i < step.Repeats; i++)
                 {
                     if (!cluster.IsRunning() || cluster.PostmasterPid() is not { } pid) break;
+                    hangs++;
                     var tree = ProcessTree.Descendants(pid).Prepend(pid).ToList();
                     foreach (var p in tree) Posix.Signal(p, Posix.SIGSTOP);
                     try { await Task.Delay(step.Hold, env.Time, ct); }
@@ -244,8 +248,10 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
                     if (i < step.Repeats - 1) await Task.Delay(step.Gap, env.Time, ct);
                 }
                 // A flap may still be counted by a check that started during it: one detection window of slack.
-                flaps.Add(new FlapWindow(at, env.Time.GetUtcNow() + options.Shape.CheckInterval * options.Shape.FailureThreshold));
-                progress?.Invoke($"  flapping: {step.Repeats} hangs of {step.Hold.TotalSeconds:0.0} s on {primary}");
+                // Judged only when it happened and nothing else had already taken the primary away.
+                if (hangs > 0 && flaps is not null)
+                    flaps.Add(new FlapWindow(at, env.Time.GetUtcNow() + options.Shape.CheckInterval * options.Shape.FailureThreshold));
+                progress?.Invoke($"  flapping: {hangs} hang(s) of {step.Hold.TotalSeconds:0.0} s on {primary}{(hangs == 0 ? " (not running: none)" : flaps is null ? " (after a primary fault: not judged)" : "")}");
                 return (at, primary);
             case CampaignFault.ControllerKill:
                 var (killed, killedSecond) = await LeaderAsync(ct);
