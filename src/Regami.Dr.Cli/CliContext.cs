@@ -47,6 +47,9 @@ public sealed class GlobalOptions
 public sealed class CliSession(LoadedConfiguration configuration, ProviderBundle bundle, string stateRoot, TimeProvider time) : IDisposable
 {
     private StateStore? store;
+    private HttpClient? etcdHttp;
+    private Core.Runbooks.Journal.IRunbookJournal? journal;
+    private Core.Runbooks.Journal.IRunbookLease? runbookLease;
 
     public LoadedConfiguration Configuration { get; } = configuration;
     public ProviderBundle Bundle { get; } = bundle;
@@ -54,17 +57,38 @@ public sealed class CliSession(LoadedConfiguration configuration, ProviderBundle
     public TimeProvider Time { get; } = time;
     public StateStore Store => store ??= StateStore.Open(StateRoot, Time);
 
+    /// <summary>With <c>controller.lease: etcd</c> the runbook lock and the unfinished runs live in etcd too, so controllers on other hosts see them.</summary>
+    private bool SharedInEtcd => Configuration.Config.Controller.Lease == "etcd";
+
+    private Uri EtcdEndpoint => new(Configuration.Config.Controller.EtcdEndpoint);
+
+    private HttpClient EtcdHttp => etcdHttp ??= new HttpClient();
+
+    /// <summary>The runbook journal: the state store's, mirrored to etcd in etcd mode (issue 10, item 1).</summary>
+    public Core.Runbooks.Journal.IRunbookJournal Journal => journal ??= SharedInEtcd
+        ? new Regami.Dr.Server.Leases.EtcdMirroredJournal(Store.Journal, Store.LocalJournal.ImportAsync, EtcdEndpoint, EtcdHttp)
+        : Store.Journal;
+
+    /// <summary>The lock that keeps two runbooks from running at once: a file on this host, or a key in etcd in etcd mode.</summary>
+    public Core.Runbooks.Journal.IRunbookLease RunbookLease => runbookLease ??= SharedInEtcd
+        ? new Regami.Dr.Server.Leases.EtcdRunbookLease(EtcdEndpoint, EtcdHttp, Time)
+        : Store.Lease;
+
     /// <summary>The runbooks with the configured policy (the RPO guard of regami-dr.yaml, never built-in defaults).</summary>
     public RunbookCatalog Catalog => new(Bundle.Ports, Bundle.EffectivePolicy);
 
     /// <summary>The drill's ports over this environment and this state store.</summary>
     public Core.Drills.DrillPorts DrillPorts() =>
-        (Bundle.Drills ?? throw new CliException($"the {Bundle.Name} provider cannot run drills yet", ExitCodes.Usage))(Store.Journal, Store.Audit, Store.Lease);
+        (Bundle.Drills ?? throw new CliException($"the {Bundle.Name} provider cannot run drills yet", ExitCodes.Usage))(Journal, Store.Audit, RunbookLease);
 
     /// <summary>Who acts, for the audit trail.</summary>
     public static string Actor => $"{System.Environment.UserName}@{System.Environment.MachineName}";
 
-    public void Dispose() => store?.Dispose();
+    public void Dispose()
+    {
+        store?.Dispose();
+        etcdHttp?.Dispose();
+    }
 }
 
 public enum OutputFormat { Text, Json }

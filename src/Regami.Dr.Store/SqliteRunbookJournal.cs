@@ -46,6 +46,27 @@ public sealed class SqliteRunbookJournal : IRunbookJournal
         }
     }
 
+    /// <summary>
+    /// Copies a run journaled elsewhere (another host's controller, through etcd) into this journal
+    /// with its id, steps and outcome as they are, so this host can resume it; a run already here is
+    /// left as it is.
+    /// </summary>
+    public async Task ImportAsync(RunRecord run, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        await using (var connection = await _db.OpenAsync(ct))
+        {
+            var json = JsonSerializer.Serialize(new SortedDictionary<string, string>(run.Parameters.ToDictionary(), StringComparer.Ordinal));
+            var inserted = await SqliteDatabase.ExecuteAsync(connection, null,
+                $"INSERT OR IGNORE INTO runs ({RunColumns}) VALUES ($id, $kind, $parameters, $actor, $pid, $started, $finished, $outcome, $detail)", ct,
+                ("$id", run.Id), ("$kind", run.Kind), ("$parameters", json), ("$actor", run.Actor), ("$pid", run.Pid),
+                ("$started", SqliteDatabase.Time(run.StartedAt)), ("$finished", run.FinishedAt is { } f ? SqliteDatabase.Time(f) : null),
+                ("$outcome", Text(run.Outcome)), ("$detail", run.Detail));
+            if (inserted == 0) return;
+        }
+        foreach (var step in run.Steps) await RecordStepAsync(run.Id, step, ct);
+    }
+
     public async Task RecordStepAsync(string runId, StepRecord step, CancellationToken ct)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(runId);

@@ -25,7 +25,7 @@ public sealed class StateStore : IDisposable
         _time = time;
         StateDirectory = stateDirectory;
         Audit = new SqliteAuditLog(db);
-        Journal = new SqliteRunbookJournal(db);
+        LocalJournal = new SqliteRunbookJournal(db);
         Lease = new FileRunbookLease(Path.Combine(stateDirectory, LeaseFileName), time);
     }
 
@@ -51,7 +51,10 @@ public sealed class StateStore : IDisposable
 
     public IAuditLog Audit { get; }
 
-    public IRunbookJournal Journal { get; }
+    public IRunbookJournal Journal => LocalJournal;
+
+    /// <summary>The journal in this store (it can also import a run journaled on another host).</summary>
+    public SqliteRunbookJournal LocalJournal { get; }
 
     public IRunbookLease Lease { get; }
 

@@ -51,7 +51,7 @@ public static class DrillCommand
                 // AWS: the runbooks for real, the outage simulated with the routing control.
                 try
                 {
-                    report = await controlPlane(session.Store.Journal, session.Store.Audit, session.Store.Lease)
+                    report = await controlPlane(session.Journal, session.Store.Audit, session.RunbookLease)
                         .RunAsync(request with { Policy = session.Bundle.EffectivePolicy }, line => Console.Error.WriteLine(line), ct);
                 }
                 catch (DrillRefusedException e)

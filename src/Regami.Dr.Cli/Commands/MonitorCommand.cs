@@ -53,7 +53,7 @@ public static class MonitorCommand
             // Alarms watch roles, not region names, so they stay meaningful after a failover.
             var alarms = new AlarmSet(PlanAlarms.For("primary", "standby", config.Alarms));
             var metricsHolder = new ControllerMetrics();
-            var deps = new ControllerDependencies(bundle.Ports, session.Catalog, store.Journal, store.Audit, store.Lease, lease, alerts,
+            var deps = new ControllerDependencies(bundle.Ports, session.Catalog, session.Journal, store.Audit, session.RunbookLease, lease, alerts,
                 new AlarmMetricSink(alarms, alerts, metricsHolder), bundle.Health, time);
             var views = new ControllerViews(
                 bundle.Status.ReadAsync,

@@ -59,7 +59,7 @@ public static class RunbookCommands
         var list = new Command("list", "Runs, newest first.") { limit };
         list.SetAction(async (parse, ct) =>
         {
-            var runs = await g.Session(parse).Store.Journal.ListAsync(parse.GetValue(limit), ct);
+            var runs = await g.Session(parse).Journal.ListAsync(parse.GetValue(limit), ct);
             if (parse.GetValue(g.Output) == OutputFormat.Json) { Json.Write(runs); return ExitCodes.Ok; }
             if (runs.Count == 0) Console.WriteLine("No runbook runs yet.");
             foreach (var r in runs)
@@ -71,7 +71,7 @@ public static class RunbookCommands
         var show = new Command("show", "One run with every step's outcome, attempts and timing.") { id };
         show.SetAction(async (parse, ct) =>
         {
-            var run = await g.Session(parse).Store.Journal.GetAsync(parse.GetValue(id)!, ct);
+            var run = await g.Session(parse).Journal.GetAsync(parse.GetValue(id)!, ct);
             if (run is null) { Console.Error.WriteLine($"regami-dr: no run {parse.GetValue(id)}"); return ExitCodes.Usage; }
             if (parse.GetValue(g.Output) == OutputFormat.Json) { Json.Write(run); return ExitCodes.Ok; }
             Console.WriteLine($"{run.Id}: {run.Kind} {run.Outcome.ToString().ToLowerInvariant()} by {run.Actor}, started {run.StartedAt:O}{(run.Detail is null ? "" : $" — {run.Detail}")}");
@@ -87,7 +87,7 @@ public static class RunbookCommands
         {
             using var session = g.Session(parse);
             var invoker = new RunbookInvoker(session);
-            var run = parse.GetValue(resumeId) is { } rid ? await session.Store.Journal.GetAsync(rid, ct) : await session.Store.Journal.FindUnfinishedAsync(null, ct);
+            var run = parse.GetValue(resumeId) is { } rid ? await session.Journal.GetAsync(rid, ct) : await session.Journal.FindUnfinishedAsync(null, ct);
             if (run is null) { Console.WriteLine("Nothing to resume."); return ExitCodes.Ok; }
             if (run.Outcome == RunOutcome.Succeeded) { Console.WriteLine($"Run {run.Id} already succeeded; nothing to resume."); return ExitCodes.Ok; }
             return await invoker.InvokeAsync(new RunbookRequest(run.Kind, $"runbook resume {run.Id}", run.Parameters.GetValueOrDefault("to"), false, false, parse.GetValue(yes), parse.GetValue(g.Output), run.Id), ct);
@@ -98,9 +98,9 @@ public static class RunbookCommands
         abandon.SetAction(async (parse, ct) =>
         {
             using var session = g.Session(parse);
-            var run = await session.Store.Journal.GetAsync(parse.GetValue(abandonId)!, ct);
+            var run = await session.Journal.GetAsync(parse.GetValue(abandonId)!, ct);
             if (run is null) { Console.Error.WriteLine($"regami-dr: no run {parse.GetValue(abandonId)}"); return ExitCodes.Usage; }
-            await session.Store.Journal.FinishRunAsync(run.Id, RunOutcome.Refused, $"abandoned by {RunbookInvoker.Actor}", session.Time.GetUtcNow(), ct);
+            await session.Journal.FinishRunAsync(run.Id, RunOutcome.Refused, $"abandoned by {RunbookInvoker.Actor}", session.Time.GetUtcNow(), ct);
             await session.Store.Audit.AppendAsync(new Core.Audit.AuditEntry(session.Time.GetUtcNow(), RunbookInvoker.Actor, $"runbook abandon {run.Id}", null, $"runbook.{run.Kind}", "abandoned", null), ct);
             Console.WriteLine($"Run {run.Id} abandoned.");
             return ExitCodes.Ok;

@@ -23,11 +23,11 @@ public sealed class RunbookInvoker(CliSession session)
         if (request.To is { } to && !topology.Regions.Contains(to))
             throw new RunbookRequestException($"unknown region '{to}'; regions: {string.Join(", ", topology.Regions)}", @unsafe: false);
 
-        var journal = session.Store.Journal;
+        var journal = session.Journal;
         var unfinished = request.ResumeRunId is { } id ? await journal.GetAsync(id, ct) ?? throw new RunbookRequestException($"no runbook run {id}", @unsafe: false)
             : await journal.FindUnfinishedAsync(request.Kind, ct);
         // A run journaled as running whose process died is interrupted (its lock is free), not running.
-        unfinished = await RunLiveness.SettleAsync(journal, session.Store.Lease, unfinished, session.Time.GetUtcNow(), ct);
+        unfinished = await RunLiveness.SettleAsync(journal, session.RunbookLease, unfinished, session.Time.GetUtcNow(), ct);
         Runbook runbook;
         if (unfinished is not null && unfinished.Outcome is RunOutcome.Running or RunOutcome.Failed or RunOutcome.Interrupted or RunOutcome.Cancelled)
         {
@@ -75,7 +75,7 @@ public sealed class RunbookInvoker(CliSession session)
             runbook = built.Runbook!;
         }
 
-        var engine = new RunbookEngine(journal, session.Store.Audit, session.Store.Lease, session.Time, Regami.Dr.Store.ProcessHostFacts.Current, Actor);
+        var engine = new RunbookEngine(journal, session.Store.Audit, session.RunbookLease, session.Time, Regami.Dr.Store.ProcessHostFacts.Current, Actor);
         if (request.DryRun)
         {
             var plan = await engine.PlanAsync(runbook, unfinished is not null && request.ResumeRunId is not null ? unfinished : null, ct);
