@@ -89,15 +89,24 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         // Databases first: the primary, then its standby (cloned from it), in their recorded roles.
         var primaryName = topology.Primary ?? o.PrimaryRegion.Name;
         var primary = env.Cluster(primaryName);
-        foreach (var r in o.Regions.OrderBy(r => r.Name == primaryName ? 0 : 1))
+        try
         {
-            var cluster = env.Cluster(r.Name);
-            if (holds.TryGetValue(r.Name, out var hold) && !cluster.IsRunning())
-                held.Add($"PostgreSQL {r.Name} left stopped: {hold.Reason}");
-            else
-                await EnsureDatabaseAsync(r.Name, cluster, r.Name == primaryName ? null : primary, state, topology, found, started, ct);
+            foreach (var r in o.Regions.OrderBy(r => r.Name == primaryName ? 0 : 1))
+            {
+                var cluster = env.Cluster(r.Name);
+                if (holds.TryGetValue(r.Name, out var hold) && !cluster.IsRunning())
+                    held.Add($"PostgreSQL {r.Name} left stopped: {hold.Reason}");
+                else
+                    await EnsureDatabaseAsync(r.Name, cluster, r.Name == primaryName ? null : primary, state, topology, found, started, ct);
+            }
+            if (primary.IsRunning()) await ApplyReplicationModeAsync(primary, topology, ct);
         }
-        if (primary.IsRunning()) await ApplyReplicationModeAsync(primary, topology, ct);
+        catch (Npgsql.NpgsqlException e)
+        {
+            // A server that runs but does not answer: say so plainly, not with a driver's stack trace.
+            throw new LabException($"PostgreSQL did not answer while `lab up` checked it ({e.Message}); a hung server (`lab fault hang-db`) is resumed by `lab fault heal`, " +
+                $"a server being stopped by a runbook comes back when the run ends (`regami-dr runbook list`). Nothing else was started.", e);
+        }
 
         if (!File.Exists(paths.RoutingControlsFile))
             LabJson.WriteAtomically(paths.RoutingControlsFile, o.Regions.ToDictionary(r => r.Name, _ => true));

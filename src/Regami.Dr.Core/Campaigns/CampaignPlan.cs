@@ -19,6 +19,10 @@ public enum CampaignFault
     ControllerKill,
     /// <summary>SIGSTOP the controller past its lease TTL, then SIGCONT: it must not act on a lease it lost.</summary>
     ControllerPause,
+    /// <summary>Cut the replication link between the regions for <see cref="CampaignStep.Hold"/> (clients still reach the primary).</summary>
+    PartitionRegions,
+    /// <summary>Cut the controller off from the primary region for <see cref="CampaignStep.Hold"/> (clients still reach it).</summary>
+    PartitionController,
 }
 
 /// <summary>The command-line and report names of <see cref="CampaignFault"/>.</summary>
@@ -34,6 +38,8 @@ public static class CampaignFaults
         CampaignFault.Flapping => "flapping",
         CampaignFault.ControllerKill => "controller-kill",
         CampaignFault.ControllerPause => "controller-pause",
+        CampaignFault.PartitionRegions => "partition-regions",
+        CampaignFault.PartitionController => "partition-controller",
         _ => throw new ArgumentOutOfRangeException(nameof(fault), fault, null),
     };
 
@@ -49,7 +55,7 @@ public static class CampaignFaults
 /// </summary>
 /// <param name="Wait">Time after the previous step (or the sequence's start) before this fault is injected.</param>
 /// <param name="Hold">How long a held fault lasts before it is released (controller pause and kill: until SIGCONT or
-/// restart; flapping: each hang); zero for faults that last until the sequence heals.</param>
+/// restart; partitions: until the rules go; flapping: each hang); zero for faults that last until the sequence heals.</param>
 /// <param name="Repeats">Flapping: how many hangs, each followed by a gap of <see cref="Gap"/>.</param>
 /// <param name="Gap">Flapping: healthy time between two hangs.</param>
 public sealed record CampaignStep(CampaignFault Fault, TimeSpan Wait, TimeSpan Hold, int Repeats = 1, TimeSpan Gap = default)
@@ -57,7 +63,8 @@ public sealed record CampaignStep(CampaignFault Fault, TimeSpan Wait, TimeSpan H
     public override string ToString() => Fault switch
     {
         CampaignFault.Flapping => $"+{Wait.TotalSeconds:0.0}s flapping {Repeats}×{Hold.TotalSeconds:0.0}s",
-        CampaignFault.ControllerKill or CampaignFault.ControllerPause => $"+{Wait.TotalSeconds:0.0}s {CampaignFaults.Name(Fault)} {Hold.TotalSeconds:0.0}s",
+        CampaignFault.ControllerKill or CampaignFault.ControllerPause or CampaignFault.PartitionRegions or CampaignFault.PartitionController
+            => $"+{Wait.TotalSeconds:0.0}s {CampaignFaults.Name(Fault)} {Hold.TotalSeconds:0.0}s",
         _ => $"+{Wait.TotalSeconds:0.0}s {CampaignFaults.Name(Fault)}",
     };
 }
@@ -74,24 +81,36 @@ public sealed record CampaignSequence(int Number, IReadOnlyList<CampaignStep> St
 /// <param name="CheckTimeout">How long one check may take.</param>
 /// <param name="LeaseTtl">The controller lease's time to live.</param>
 /// <param name="MaxSteps">Faults per sequence, at most.</param>
-public sealed record CampaignShape(TimeSpan CheckInterval, int FailureThreshold, TimeSpan CheckTimeout, TimeSpan LeaseTtl, int MaxSteps = 3)
+/// <param name="PathRecovery">How long after a hang ends the probed path still fails fast: the region's load
+/// balancer answers 503 until its own check sees the instance healthy again (lab: 0.5 s checks, so about 1 s).</param>
+public sealed record CampaignShape(TimeSpan CheckInterval, int FailureThreshold, TimeSpan CheckTimeout, TimeSpan LeaseTtl, int MaxSteps = 3, TimeSpan PathRecovery = default)
 {
-    /// <summary>The lab's defaults: 1 s checks with a 1 s timeout, threshold 3, a 5 s lease.</summary>
-    public static CampaignShape Lab { get; } = new(TimeSpan.FromSeconds(1), 3, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
+    /// <summary>The lab's defaults: 1 s checks with a 1 s timeout, threshold 3, a 5 s lease, 1 s of load balancer recovery.</summary>
+    public static CampaignShape Lab { get; } = new(TimeSpan.FromSeconds(1), 3, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), PathRecovery: TimeSpan.FromSeconds(1));
 
     /// <summary>
-    /// One flap. A check fails when it starts during the hang and the hang outlasts its timeout, so a
-    /// hang of <c>timeout + k × interval</c> fails at most ⌊k⌋ + 1 consecutive checks: k is half of
-    /// <c>threshold − 1</c>, which fails at least one check and fewer than the threshold. With a
-    /// threshold of 1 every failed check counts, so the hang stays below the timeout.
+    /// One flap. A check fails while the path fails: from the hang's start until <see cref="PathRecovery"/>
+    /// after its end (the load balancer turns a hang into fast 503s, then keeps them until its own check
+    /// passes). Checks start every interval, so that window holds at most ⌈(hang + recovery) / interval⌉
+    /// of them: the hang is cut so that this stays below the threshold, with half an interval to spare.
+    /// (Cut to the controller's checks alone — hang + timeout — the campaign's first long run made flaps of
+    /// 2 s that failed 3 checks in a row through the load balancer: real failures, not flaps.)
     /// </summary>
-    public TimeSpan FlapHang => FailureThreshold <= 1 ? CheckTimeout * 0.5 : CheckTimeout + CheckInterval * ((FailureThreshold - 1) * 0.5);
+    public TimeSpan FlapHang
+    {
+        get
+        {
+            var room = CheckInterval * (FailureThreshold - 1) - PathRecovery - CheckInterval * 0.5;
+            var floor = CheckInterval * 0.2;
+            return room > floor ? room : floor;
+        }
+    }
 
     /// <summary>Consecutive checks a hang of <paramref name="hang"/> can fail (the bound <see cref="FlapHang"/> is cut to).</summary>
-    public int ChecksFailedBy(TimeSpan hang) => hang <= CheckTimeout ? 0 : (int)Math.Floor((hang - CheckTimeout) / CheckInterval) + 1;
+    public int ChecksFailedBy(TimeSpan hang) => (int)Math.Ceiling((hang + PathRecovery) / CheckInterval);
 
     /// <summary>Between flaps: long enough for at least one passing check, which resets the failure count.</summary>
-    public TimeSpan FlapGap => CheckInterval * 2.5 + CheckTimeout;
+    public TimeSpan FlapGap => CheckInterval * 2.5 + CheckTimeout + PathRecovery;
 }
 
 /// <summary>
@@ -113,6 +132,8 @@ public static class CampaignPlanner
         (CampaignFault.Flapping, 2),
         (CampaignFault.ControllerKill, 3),
         (CampaignFault.ControllerPause, 2),
+        (CampaignFault.PartitionRegions, 2),
+        (CampaignFault.PartitionController, 2),
     ];
 
     public static IReadOnlyList<CampaignSequence> Plan(int seed, int count, CampaignShape shape)
@@ -161,6 +182,7 @@ public static class CampaignPlanner
             CampaignFault.ControllerKill => new CampaignStep(fault, wait, Seconds(random, 0.5, 4)),
             CampaignFault.ControllerPause => new CampaignStep(fault, wait, shape.LeaseTtl + Seconds(random, 1, 3)),
             CampaignFault.Flapping => new CampaignStep(fault, wait, shape.FlapHang, random.Next(2, 5), shape.FlapGap),
+            CampaignFault.PartitionRegions or CampaignFault.PartitionController => new CampaignStep(fault, wait, Seconds(random, 3, 12)),
             _ => new CampaignStep(fault, wait, TimeSpan.Zero),
         };
     }

@@ -62,6 +62,7 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
     private readonly LabSupervisor _supervisor = new(env);
     private readonly LabFaults _faults = new(env);
     private readonly LabRecordsInspector _records = new(env);
+    private readonly NetworkPartitions _partitions = new(env);
     private string Home => env.Options.PrimaryRegion.Name;
     private int? _secondPid;
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
@@ -76,6 +77,8 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
         var mode = (await env.Topology.GetAsync(ct)).ReplicationMode;
         var baseSeq = (await _records.MaxSeqAsync(await CurrentPrimaryAsync(ct), ct) / 1_000_000_000 + 1) * 1_000_000_000;
         var results = new List<SequenceResult>();
+        progress?.Invoke($"network partitions: {_partitions.Unavailable() ?? "available (nftables, cgroup2)"}");
+        await _partitions.HealAsync(ct); // leftovers of an interrupted campaign
         string? stoppedEarly = null;
         try
         {
@@ -83,6 +86,7 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
         }
         finally
         {
+            await _partitions.HealAsync(CancellationToken.None);
             if (_secondPid is { } second) await DetachedProcess.StopAsync(second, TimeSpan.FromSeconds(10), CancellationToken.None);
         }
         return new CampaignReport(options.Seed, mode, results, started, sw.Elapsed) { StoppedEarly = stoppedEarly };
@@ -269,6 +273,23 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
                     releases.Add(ContinueAfterAsync(pp, step.Hold, ct));
                 }
                 return (at, primary);
+            case CampaignFault.PartitionRegions or CampaignFault.PartitionController:
+                if (_partitions.Unavailable() is { } why)
+                {
+                    progress?.Invoke($"  {CampaignFaults.Name(step.Fault)}: skipped, {why}");
+                    return (at, primary);
+                }
+                string cut;
+                if (step.Fault == CampaignFault.PartitionRegions) cut = await _partitions.CutReplicationAsync(primary, ct);
+                else if ((await LeaderAsync(ct)).Pid is { } leader) cut = await _partitions.IsolateControllerAsync(leader, primary, ct);
+                else
+                {
+                    progress?.Invoke("  partition-controller: no controller running; skipped");
+                    return (at, primary);
+                }
+                progress?.Invoke($"  {CampaignFaults.Name(step.Fault)}: {cut} for {step.Hold.TotalSeconds:0.0} s");
+                releases.Add(HealPartitionsAfterAsync(step.Hold, ct));
+                return (at, primary);
             default:
                 throw new ArgumentOutOfRangeException(nameof(step), step.Fault, null);
         }
@@ -332,6 +353,15 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
         throw new LabException($"the second controller did not answer at {url} within 60 s; see {env.Paths.Log("controller-second")}");
     }
 
+    private async Task HealPartitionsAfterAsync(TimeSpan after, CancellationToken ct)
+    {
+        try { await Task.Delay(after, env.Time, ct); }
+        finally
+        {
+            if (await _partitions.HealAsync(CancellationToken.None) is { } said) progress?.Invoke($"  {said}");
+        }
+    }
+
     private async Task ContinueAfterAsync(int pid, TimeSpan after, CancellationToken ct)
     {
         try { await Task.Delay(after, env.Time, ct); }
@@ -346,14 +376,18 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
         (await op.RunsAsync(ct)).Where(r => r.StartedAt >= from).ToList();
 
     /// <summary>
-    /// Lets the controller act before the sequence is judged: quiet means no run running and none started
-    /// for a whole detection window plus a tick margin (a hung primary is detected only after its checks
-    /// time out), bounded by the settle limit. Judging earlier raced the controller's own failover.
+    /// Lets the controller act before the sequence is judged: it must have made enough fresh ticks since
+    /// the last fault was released to detect anything (threshold + 3 of them: a hung primary's checks
+    /// each take a timeout), and no run may be running or have started for two ticks. Judging on the
+    /// clock alone raced the controller: after a pause, a restarted controller decided 11 s later, while
+    /// the campaign was already healing. Bounded by the settle limit.
     /// </summary>
     private async Task SettleAsync(DateTimeOffset from, CancellationToken ct)
     {
-        var quiet = (options.Shape.CheckInterval + options.Shape.CheckTimeout) * options.Shape.FailureThreshold + options.Shape.CheckInterval * 3;
         var deadline = env.Time.GetUtcNow() + options.SettleLimit;
+        var freshTicks = options.Shape.FailureThreshold + 3;
+        var quiet = options.Shape.CheckInterval * 2;
+        var startTicks = await ControllerTicksAsync(ct);
         var lastActivity = env.Time.GetUtcNow();
         var seen = -1;
         while (env.Time.GetUtcNow() < deadline)
@@ -364,9 +398,33 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
                 seen = runs.Count;
                 lastActivity = env.Time.GetUtcNow();
             }
-            else if (env.Time.GetUtcNow() - lastActivity >= quiet) return;
+            else if (env.Time.GetUtcNow() - lastActivity >= quiet)
+            {
+                var ticks = await ControllerTicksAsync(ct);
+                // A controller that does not answer (or a restarted one, whose count began again) is given the clock instead.
+                var observed = ticks is { } t && startTicks is { } t0 && t >= t0 ? t - t0 : (long?)null;
+                if (observed >= freshTicks || (observed is null && env.Time.GetUtcNow() - lastActivity >= options.Shape.CheckInterval * (freshTicks + 2))) return;
+            }
             await Task.Delay(TimeSpan.FromMilliseconds(500), env.Time, ct);
         }
+    }
+
+    /// <summary>Ticks the leading controller has made (the lab's when there is one controller), or null when none answers.</summary>
+    private async Task<long?> ControllerTicksAsync(CancellationToken ct)
+    {
+        long? best = null;
+        foreach (var url in new[] { new Uri(env.ControllerUrl), options.SecondControllerUrl }.OfType<Uri>())
+        {
+            try
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(await Http.GetStringAsync(new Uri(url, "api/controller"), ct));
+                if (doc.RootElement.TryGetProperty("holdsLease", out var holds) && holds.ValueKind == System.Text.Json.JsonValueKind.True
+                    && doc.RootElement.TryGetProperty("ticks", out var ticks) && ticks.TryGetInt64(out var n))
+                    best = best is { } b && b > n ? b : n;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !ct.IsCancellationRequested) { }
+        }
+        return best;
     }
 
     /// <summary>Waits until no run started since <paramref name="from"/> is still running (bounded by the settle limit).</summary>
@@ -386,6 +444,7 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
     {
         foreach (var pid in new[] { ControllerPid(), _secondPid }.OfType<int>())
             if (Posix.State(pid) == 'T') Posix.Signal(pid, Posix.SIGCONT);
+        if (await _partitions.HealAsync(ct) is { } healedNet) recovery.Add(healedNet);
         if (await IsBaselineAsync(ct) is null) return null;
 
         var healed = await _faults.InjectAsync(FaultKind.Heal, null, ct);

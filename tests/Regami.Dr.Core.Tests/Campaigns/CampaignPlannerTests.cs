@@ -44,6 +44,7 @@ public sealed class CampaignPlannerTests
         {
             var failing = Shape.ChecksFailedBy(flap.Hold);
             Assert.InRange(failing, 1, Shape.FailureThreshold - 1);
+            Assert.True(flap.Hold >= Shape.CheckInterval * 0.2, "a flap long enough to be seen");
             Assert.True(flap.Gap > Shape.CheckInterval + Shape.CheckTimeout, "a passing check between two hangs resets the count");
         }
         Assert.All(plan.Where(s => s.Fault == CampaignFault.ControllerPause), p => Assert.True(p.Hold > Shape.LeaseTtl));

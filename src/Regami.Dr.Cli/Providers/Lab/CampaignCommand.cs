@@ -42,7 +42,9 @@ public static class CampaignCommand
             var config = env.Options.Config;
             // The controller probes every tick with min(health check timeout, tick) as its timeout (LabProvider).
             var shape = new CampaignShape(config.Controller.Interval, config.HealthCheck.FailureThreshold,
-                config.HealthCheck.Timeout < config.Controller.Interval ? config.HealthCheck.Timeout : config.Controller.Interval, config.Controller.LeaseTtl, parse.GetValue(maxSteps));
+                config.HealthCheck.Timeout < config.Controller.Interval ? config.HealthCheck.Timeout : config.Controller.Interval, config.Controller.LeaseTtl, parse.GetValue(maxSteps),
+                // The load balancer's own checks (0.5 s interval, 0.5 s timeout) keep answering 503 about a second after a hang.
+                PathRecovery: TimeSpan.FromSeconds(1));
             var options = new CampaignOptions(chosenSeed, count, parse.GetValue(only), shape) 
             {
                 EvidenceDirectory = parse.GetValue(evidence) is { } e ? Path.GetFullPath(e) : null,
