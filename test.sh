@@ -46,6 +46,8 @@ command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
 [ -x /usr/bin/aws ] || [ -n "${AWS_CLI_V2:-}" ] || missing+=(awscli)
 optional=()  # handy for people (dig @127.0.0.1 -p 5353 api.regami.test), installed when we can
 command -v dig >/dev/null 2>&1 || optional+=(dnsutils)
+# The fault campaign's network partitions (root only; skipped, and said so, without it).
+[ "$(id -u)" = 0 ] && { command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || optional+=(nftables); }
 if [ "$(id -u)" = 0 ] && [ $((${#missing[@]} + ${#optional[@]})) -gt 0 ]; then
   say "installing ${missing[*]} ${optional[*]}"
   export DEBIAN_FRONTEND=noninteractive
