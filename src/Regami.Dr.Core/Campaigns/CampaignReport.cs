@@ -52,5 +52,8 @@ public sealed record CampaignReport(int Seed, ReplicationMode Mode, IReadOnlyLis
     /// <summary>Why the campaign stopped before its last sequence (the lab could not be brought back); null when it ran them all.</summary>
     public string? StoppedEarly { get; init; }
 
+    /// <summary>The campaign's time limit ended it before the last sequence of its plan (not a failure: fewer sequences ran).</summary>
+    public bool TimeLimited { get; init; }
+
     public bool Passed => Violations == 0 && StoppedEarly is null;
 }

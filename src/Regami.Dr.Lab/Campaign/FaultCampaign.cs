@@ -21,6 +21,9 @@ public sealed record CampaignOptions(int Seed, int Sequences, int? Only, Campaig
     /// <summary>Longest wait for a run to finish, or for the system to come back, before it counts against an invariant.</summary>
     public TimeSpan SettleLimit { get; init; } = TimeSpan.FromSeconds(90);
 
+    /// <summary>No sequence starts after this much time (a long run fitted to a session); null: no limit.</summary>
+    public TimeSpan? TimeLimit { get; init; }
+
     /// <summary>Where the logs, status and runs of a sequence with a violation are kept; null to keep nothing.</summary>
     public string? EvidenceDirectory { get; init; }
 
@@ -80,24 +83,30 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
         progress?.Invoke($"network partitions: {_partitions.Unavailable() ?? "available (nftables, cgroup2)"}");
         await _partitions.HealAsync(ct); // leftovers of an interrupted campaign
         string? stoppedEarly = null;
+        var timeLimited = false;
         try
         {
-            stoppedEarly = await RunSequencesAsync(baseSeq, mode, results, ct);
+            (stoppedEarly, timeLimited) = await RunSequencesAsync(baseSeq, mode, results, sw, ct);
         }
         finally
         {
             await _partitions.HealAsync(CancellationToken.None);
             if (_secondPid is { } second) await DetachedProcess.StopAsync(second, TimeSpan.FromSeconds(10), CancellationToken.None);
         }
-        return new CampaignReport(options.Seed, mode, results, started, sw.Elapsed) { StoppedEarly = stoppedEarly };
+        return new CampaignReport(options.Seed, mode, results, started, sw.Elapsed) { StoppedEarly = stoppedEarly, TimeLimited = timeLimited };
     }
 
-    private async Task<string?> RunSequencesAsync(long baseSeq, ReplicationMode mode, List<SequenceResult> results, CancellationToken ct)
+    private async Task<(string? StoppedEarly, bool TimeLimited)> RunSequencesAsync(long baseSeq, ReplicationMode mode, List<SequenceResult> results, Stopwatch sw, CancellationToken ct)
     {
         string? stoppedEarly = null;
         foreach (var sequence in Plan())
         {
             ct.ThrowIfCancellationRequested();
+            if (options.TimeLimit is { } limit && sw.Elapsed >= limit)
+            {
+                progress?.Invoke($"time limit of {limit.TotalMinutes:0} min reached after {results.Count} sequence(s); the rest of the plan is not run");
+                return (null, true);
+            }
             progress?.Invoke($"sequence {sequence.Number}: {sequence}");
             SequenceResult result;
             try
@@ -123,7 +132,7 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
                 + $" — recovery: {result.Recovery} ({result.Duration.TotalSeconds:0} s)");
             foreach (var v in result.Violations) progress?.Invoke($"  VIOLATION {v}");
         }
-        return stoppedEarly;
+        return (stoppedEarly, false);
     }
 
     private async Task<SequenceResult> RunSequenceAsync(CampaignSequence sequence, long firstSeq, ReplicationMode mode, CancellationToken ct)

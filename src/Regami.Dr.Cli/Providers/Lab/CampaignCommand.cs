@@ -25,11 +25,12 @@ public static class CampaignCommand
         replication.AcceptOnlyFromAmong("sync", "async");
         var planOnly = new Option<bool>("--dry-run") { Description = "Print the plan; inject nothing" };
         var evidence = new Option<string?>("--evidence-dir") { Description = "Keep the lab's logs, status and runs of every sequence with a violation here" };
+        var timeLimit = new Option<int?>("--time-limit-minutes") { Description = "Start no sequence after this many minutes; the report says how many ran" };
         var second = new Option<string?>("--second-controller") { Description = "Run a second controller listening here (e.g. http://127.0.60.1:7481/) beside the lab's; sharing the lease (controller.lease: etcd, or the local file). Controller faults then hit the leader" };
         var cmd = new Command("campaign",
             "Seeded fault campaign: random sequences of kill-db, hang-db, kill-app, region-outage, pause-replication, flapping, controller kill and pause, "
             + "while a writer runs; after each, heal and fail back, and check the invariants (single writer, no lost acknowledged write in sync mode, runs end completed or resumable, the audit verifies, no failover on flapping). Exit 1 on a violation.")
-        { seed, sequences, only, maxSteps, replication, planOnly, evidence, second };
+        { seed, sequences, only, maxSteps, replication, planOnly, evidence, second, timeLimit };
         cmd.SetAction(async (parse, ct) =>
         {
             var env = LabProvider.Environment(g, parse);
@@ -49,6 +50,7 @@ public static class CampaignCommand
             {
                 EvidenceDirectory = parse.GetValue(evidence) is { } e ? Path.GetFullPath(e) : null,
                 SecondControllerUrl = parse.GetValue(second) is { } u ? new Uri(u) : null,
+                TimeLimit = parse.GetValue(timeLimit) is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
             };
             if (options.SecondControllerUrl is not null)
                 Console.Error.WriteLine($"  two controllers share the lease: {(config.Controller.Lease == "etcd" ? $"etcd at {config.Controller.EtcdEndpoint}" : "the local lease file (same host; controller.lease: etcd for the multi-host case)")}");
@@ -96,6 +98,7 @@ public static class CampaignCommand
             + $"{report.Acknowledged} acknowledged writes, {report.Lost} lost · {report.Duration.TotalMinutes:0.0} min");
         Console.WriteLine("faults: " + string.Join(", ", report.FaultCounts.Select(kv => $"{kv.Key} {kv.Value}")));
         if (report.StoppedEarly is { } stopped) Console.WriteLine($"STOPPED EARLY {stopped}");
+        if (report.TimeLimited) Console.WriteLine($"TIME LIMIT: {report.Sequences.Count} sequence(s) of the plan ran before the time limit.");
         Console.WriteLine(report.Passed ? "PASSED: no invariant was broken." : $"FAILED: {report.Violations} violation(s). Replay one: {replay} --only N");
     }
 
