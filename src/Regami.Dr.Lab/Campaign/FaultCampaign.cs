@@ -11,64 +11,22 @@ using Regami.Dr.Lab.Workload;
 
 namespace Regami.Dr.Lab.Campaign;
 
-/// <summary>What the campaign is asked to do.</summary>
-/// <param name="Only">Run only this sequence of the plan (replay of a failure).</param>
-public sealed record CampaignOptions(int Seed, int Sequences, int? Only, CampaignShape Shape)
-{
-    /// <summary>Writes per second of the independent writer (through the public name).</summary>
-    public double WriteRate { get; init; } = 20;
-
-    /// <summary>Longest wait for a run to finish, or for the system to come back, before it counts against an invariant.</summary>
-    public TimeSpan SettleLimit { get; init; } = TimeSpan.FromSeconds(90);
-
-    /// <summary>No sequence starts after this much time (a long run fitted to a session); null: no limit.</summary>
-    public TimeSpan? TimeLimit { get; init; }
-
-    /// <summary>Where the logs, status and runs of a sequence with a violation are kept; null to keep nothing.</summary>
-    public string? EvidenceDirectory { get; init; }
-
-    /// <summary>
-    /// Run a second controller on this address beside the lab's (they share the lease: use
-    /// <c>controller.lease: etcd</c>); controller faults then hit whichever holds the lease.
-    /// </summary>
-    public Uri? SecondControllerUrl { get; init; }
-}
-
-/// <summary>The lab cannot be brought to the baseline a sequence starts from: the campaign stops there.</summary>
-public sealed class BaselineException(string message) : LabException(message);
-
-/// <summary>What a runbook command run as a separate process answered.</summary>
-public sealed record OperatorOutcome(int ExitCode, string Output);
-
-/// <summary>
-/// What the campaign needs from outside the lab: the runbook journal and the audit trail (the state
-/// store), and the operator's commands (failback, resume, abandon), run as a separate process exactly
-/// as an operator types them.
-/// </summary>
-public interface ICampaignOperator
-{
-    Task<IReadOnlyList<RunRecord>> RunsAsync(CancellationToken ct);
-    Task<AuditVerification> VerifyAuditAsync(CancellationToken ct);
-    /// <summary>The first controller decision since <paramref name="from"/> that a guard refused (e.g. the RPO guard), in its words; null if none.</summary>
-    Task<string?> GuardRefusalSinceAsync(DateTimeOffset from, CancellationToken ct);
-    Task<OperatorOutcome> RunAsync(IReadOnlyList<string> args, TimeSpan timeout, CancellationToken ct);
-}
-
 /// <summary>
 /// The seeded fault campaign on the lab: for each planned sequence, an independent writer and the
 /// single-writer sampler run while the faults are injected and the controller reacts; then the
 /// sequence is healed (heal, lab up, finish or abandon unfinished runs, fail back home) and the
 /// invariants are checked. Effects live here; the plan and the checks are pure (Core/Campaigns).
 /// </summary>
-public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, CampaignOptions options, Action<string>? progress = null)
+public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, CampaignOptions options, Action<string>? progress = null) : IDisposable
 {
     private readonly LabSupervisor _supervisor = new(env);
     private readonly LabFaults _faults = new(env);
     private readonly LabRecordsInspector _records = new(env);
     private readonly NetworkPartitions _partitions = new(env);
     private string Home => env.Options.PrimaryRegion.Name;
-    private int? _secondPid;
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
+    private readonly CampaignControllers _controllers = new(env, options.SecondControllerUrl, progress);
+
+    public void Dispose() => _controllers.Dispose();
 
     public IReadOnlyList<CampaignSequence> Plan() => CampaignPlanner.Plan(options.Seed, options.Sequences, options.Shape)
         .Where(s => options.Only is null || s.Number == options.Only).ToList();
@@ -91,7 +49,7 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
         finally
         {
             await _partitions.HealAsync(CancellationToken.None);
-            if (_secondPid is { } second) await DetachedProcess.StopAsync(second, TimeSpan.FromSeconds(10), CancellationToken.None);
+            await _controllers.StopSecondAsync();
         }
         return new CampaignReport(options.Seed, mode, results, started, sw.Elapsed) { StoppedEarly = stoppedEarly, TimeLimited = timeLimited };
     }
@@ -267,19 +225,19 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
                 progress?.Invoke($"  flapping: {hangs} hang(s) of {step.Hold.TotalSeconds:0.0} s on {primary}{(hangs == 0 ? " (not running: none)" : flaps is null ? " (after a primary fault: not judged)" : "")}");
                 return (at, primary);
             case CampaignFault.ControllerKill:
-                var (killed, killedSecond) = await LeaderAsync(ct);
+                var (killed, killedSecond) = await _controllers.LeaderAsync(ct);
                 if (killed is { } k && Posix.Signal(k, Posix.SIGKILL))
                 {
                     progress?.Invoke($"  controller-kill: SIGKILL {(killedSecond ? "second controller" : "controller")} pid {k}; restart in {step.Hold.TotalSeconds:0.0} s");
-                    releases.Add(RestartControllerAfterAsync(step.Hold, killedSecond, ct));
+                    releases.Add(_controllers.RestartAfterAsync(step.Hold, killedSecond, ct));
                 }
                 return (at, primary);
             case CampaignFault.ControllerPause:
-                var (paused, pausedSecond) = await LeaderAsync(ct);
+                var (paused, pausedSecond) = await _controllers.LeaderAsync(ct);
                 if (paused is { } pp && Posix.Signal(pp, Posix.SIGSTOP))
                 {
                     progress?.Invoke($"  controller-pause: SIGSTOP {(pausedSecond ? "second controller" : "controller")} pid {pp} for {step.Hold.TotalSeconds:0.0} s");
-                    releases.Add(ContinueAfterAsync(pp, step.Hold, ct));
+                    releases.Add(CampaignControllers.ContinueAfterAsync(pp, step.Hold, env.Time, ct));
                 }
                 return (at, primary);
             case CampaignFault.PartitionRegions or CampaignFault.PartitionController:
@@ -290,7 +248,7 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
                 }
                 string cut;
                 if (step.Fault == CampaignFault.PartitionRegions) cut = await _partitions.CutReplicationAsync(primary, ct);
-                else if ((await LeaderAsync(ct)).Pid is { } leader) cut = await _partitions.IsolateControllerAsync(leader, primary, ct);
+                else if ((await _controllers.LeaderAsync(ct)).Pid is { } leader) cut = await _partitions.IsolateControllerAsync(leader, primary, ct);
                 else
                 {
                     progress?.Invoke("  partition-controller: no controller running; skipped");
@@ -310,58 +268,6 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
         }
     }
 
-    private async Task RestartControllerAfterAsync(TimeSpan after, bool second, CancellationToken ct)
-    {
-        await Task.Delay(after, env.Time, ct);
-        if (second)
-        {
-            await EnsureSecondControllerAsync(ct);
-            progress?.Invoke($"  second controller restarted (pid {_secondPid})");
-            return;
-        }
-        var up = await _supervisor.UpControllerAsync(ct);
-        progress?.Invoke($"  controller restarted: {string.Join("; ", up.Started.Concat(up.Found))}");
-    }
-
-    /// <summary>The controller holding the lease (with two, the one the fault should hit), else the lab's.</summary>
-    private async Task<(int? Pid, bool Second)> LeaderAsync(CancellationToken ct)
-    {
-        if (options.SecondControllerUrl is { } url && _secondPid is { } second && Posix.IsAlive(second) && await HoldsLeaseAsync(url, ct))
-            return (second, true);
-        return (ControllerPid(), false);
-    }
-
-    private static async Task<bool> HoldsLeaseAsync(Uri controller, CancellationToken ct)
-    {
-        try
-        {
-            using var doc = System.Text.Json.JsonDocument.Parse(await Http.GetStringAsync(new Uri(controller, "api/controller"), ct));
-            return doc.RootElement.TryGetProperty("holdsLease", out var holds) && holds.ValueKind == System.Text.Json.JsonValueKind.True;
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException) { return false; }
-    }
-
-    /// <summary>Starts the second controller when it is not running, and waits until it answers.</summary>
-    private async Task EnsureSecondControllerAsync(CancellationToken ct)
-    {
-        if (options.SecondControllerUrl is not { } url || (_secondPid is { } p && Posix.IsAlive(p))) return;
-        _secondPid = DetachedProcess.Start(env.Self.Program,
-            [.. env.Self.PrefixArgs, "monitor", "--listen", url.ToString(), "--name", $"campaign-second@{Environment.MachineName}", "--state-dir", env.Paths.Root],
-            env.Paths.Log("controller-second"));
-        var deadline = env.Time.GetUtcNow() + TimeSpan.FromSeconds(60);
-        while (env.Time.GetUtcNow() < deadline)
-        {
-            try
-            {
-                if ((await Http.GetAsync(new Uri(url, "api/controller"), ct)).IsSuccessStatusCode) return;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested) { }
-            if (!Posix.IsAlive(_secondPid.Value)) throw new LabException($"the second controller exited at start; see {env.Paths.Log("controller-second")}");
-            await Task.Delay(TimeSpan.FromMilliseconds(300), env.Time, ct);
-        }
-        throw new LabException($"the second controller did not answer at {url} within 60 s; see {env.Paths.Log("controller-second")}");
-    }
-
     private async Task HealPartitionsAfterAsync(TimeSpan after, CancellationToken ct)
     {
         try { await Task.Delay(after, env.Time, ct); }
@@ -370,14 +276,6 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
             if (await _partitions.HealAsync(CancellationToken.None) is { } said) progress?.Invoke($"  {said}");
         }
     }
-
-    private async Task ContinueAfterAsync(int pid, TimeSpan after, CancellationToken ct)
-    {
-        try { await Task.Delay(after, env.Time, ct); }
-        finally { Posix.Signal(pid, Posix.SIGCONT); }
-    }
-
-    private int? ControllerPid() => env.Store.Load()?.Controller?.Pid is { } pid && Posix.IsAlive(pid) ? pid : null;
 
     private async Task<string> CurrentPrimaryAsync(CancellationToken ct) => (await env.Topology.GetAsync(ct)).Primary ?? Home;
 
@@ -396,7 +294,7 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
         var deadline = env.Time.GetUtcNow() + options.SettleLimit;
         var freshTicks = options.Shape.FailureThreshold + 3;
         var quiet = options.Shape.CheckInterval * 2;
-        var startTicks = await ControllerTicksAsync(ct);
+        var startTicks = await _controllers.LeaderTicksAsync(ct);
         var lastActivity = env.Time.GetUtcNow();
         var seen = -1;
         while (env.Time.GetUtcNow() < deadline)
@@ -409,31 +307,13 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
             }
             else if (env.Time.GetUtcNow() - lastActivity >= quiet)
             {
-                var ticks = await ControllerTicksAsync(ct);
+                var ticks = await _controllers.LeaderTicksAsync(ct);
                 // A controller that does not answer (or a restarted one, whose count began again) is given the clock instead.
                 var observed = ticks is { } t && startTicks is { } t0 && t >= t0 ? t - t0 : (long?)null;
                 if (observed >= freshTicks || (observed is null && env.Time.GetUtcNow() - lastActivity >= options.Shape.CheckInterval * (freshTicks + 2))) return;
             }
             await Task.Delay(TimeSpan.FromMilliseconds(500), env.Time, ct);
         }
-    }
-
-    /// <summary>Ticks the leading controller has made (the lab's when there is one controller), or null when none answers.</summary>
-    private async Task<long?> ControllerTicksAsync(CancellationToken ct)
-    {
-        long? best = null;
-        foreach (var url in new[] { new Uri(env.ControllerUrl), options.SecondControllerUrl }.OfType<Uri>())
-        {
-            try
-            {
-                using var doc = System.Text.Json.JsonDocument.Parse(await Http.GetStringAsync(new Uri(url, "api/controller"), ct));
-                if (doc.RootElement.TryGetProperty("holdsLease", out var holds) && holds.ValueKind == System.Text.Json.JsonValueKind.True
-                    && doc.RootElement.TryGetProperty("ticks", out var ticks) && ticks.TryGetInt64(out var n))
-                    best = best is { } b && b > n ? b : n;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !ct.IsCancellationRequested) { }
-        }
-        return best;
     }
 
     /// <summary>Waits until no run started since <paramref name="from"/> is still running (bounded by the settle limit).</summary>
@@ -451,8 +331,7 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
     /// </summary>
     private async Task<string?> RecoverAsync(DateTimeOffset from, List<string> recovery, CancellationToken ct)
     {
-        foreach (var pid in new[] { ControllerPid(), _secondPid }.OfType<int>())
-            if (Posix.State(pid) == 'T') Posix.Signal(pid, Posix.SIGCONT);
+        _controllers.ResumePaused();
         if (await _partitions.HealAsync(ct) is { } healedNet) recovery.Add(healedNet);
         if (await IsBaselineAsync(ct) is null) return null;
 
@@ -497,7 +376,7 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
     /// </summary>
     private async Task EnsureBaselineAsync(List<string> recovery, CancellationToken ct)
     {
-        await EnsureSecondControllerAsync(ct);
+        await _controllers.EnsureSecondAsync(ct);
         if (await IsBaselineAsync(ct) is null) return;
         var up = await _supervisor.UpAsync(null, ct);
         if (up.Started.Count > 0) recovery.Add($"before: lab up started {up.Started.Count}");
@@ -545,7 +424,7 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
         if (home.Compute.Running < 1) return $"{Home} runs no API instance";
         if (!status.Replication.Streaming) return "the standby is not streaming";
         if (status.Traffic.ActiveRegion != Home) return $"DNS answers {status.Traffic.ActiveRegion ?? "nothing"}, not {Home}";
-        if (env.Store.Load() is { ControllerEnabled: true } && ControllerPid() is null) return "the controller is not running";
+        if (env.Store.Load() is { ControllerEnabled: true } && _controllers.LabControllerPid() is null) return "the controller is not running";
         return null;
     }
 }

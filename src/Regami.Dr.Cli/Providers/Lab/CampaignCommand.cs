@@ -58,7 +58,7 @@ public static class CampaignCommand
             Console.Error.WriteLine($"Fault campaign, seed {chosenSeed} (replay: {replay}), state {env.Paths.Root}");
 
             using var store = new StoreHandle(new Lazy<StateStore>(() => StateStore.Open(env.Paths.Root, TimeProvider.System)));
-            var campaign = new FaultCampaign(env, new CampaignOperator(store, env), options, msg => Console.Error.WriteLine($"  … {msg}"));
+            using var campaign = new FaultCampaign(env, new CampaignOperator(store, env), options, msg => Console.Error.WriteLine($"  … {msg}"));
             if (parse.GetValue(planOnly))
             {
                 var plan = campaign.Plan();
