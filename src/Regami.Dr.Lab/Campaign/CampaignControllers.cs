@@ -36,7 +36,18 @@ public sealed class CampaignControllers(LabEnvironment env, Uri? secondUrl, Acti
             progress?.Invoke($"  second controller restarted (pid {_secondPid})");
             return;
         }
-        var up = await _supervisor.UpControllerAsync(ct);
+        LabUpResult up;
+        try
+        {
+            up = await _supervisor.UpControllerAsync(ct);
+        }
+        catch (LabException e)
+        {
+            // A later controller-kill of the same sequence hit the controller this restart was still
+            // waiting for (long run, sequence 47): start it again; an instance already up is found, not doubled.
+            progress?.Invoke($"  controller restart interrupted ({e.Message}); starting it again");
+            up = await _supervisor.UpControllerAsync(ct);
+        }
         progress?.Invoke($"  controller restarted: {string.Join("; ", up.Started.Concat(up.Found))}");
     }
 
