@@ -106,4 +106,16 @@ public sealed class BadInputTests
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("kill-everything", r.StandardError);
     }
+
+    [Theory]
+    [InlineData("--second-controller", "not a url", "--second-controller must be an http URL")]
+    [InlineData("--time-limit-minutes", "0", "--time-limit-minutes must be at least 1")]
+    [InlineData("--sequences", "0", "--sequences must be at least 1")]
+    public async Task Bad_campaign_options_are_usage_errors_naming_the_option(string option, string value, string said)
+    {
+        var r = await CliProcess.RunAsync(["lab", "campaign", option, value, "--state-dir", Path.Combine(Path.GetTempPath(), "regami-dr-no-lab-" + Guid.NewGuid().ToString("N")[..8])]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(said, r.StandardError);
+        Assert.DoesNotContain("   at ", r.StandardError);
+    }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Regami.Dr.Core.Audit;
 using Regami.Dr.Core.Campaigns;
 using Regami.Dr.Core.Drills;
 using Regami.Dr.Core.Runbooks.Journal;

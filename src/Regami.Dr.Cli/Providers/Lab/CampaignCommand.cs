@@ -40,6 +40,10 @@ public static class CampaignCommand
             if (count < 1) throw new CliException("--sequences must be at least 1", ExitCodes.Usage);
             if (parse.GetValue(only) is { } o && (o < 1 || o > count)) throw new CliException($"--only must be between 1 and --sequences ({count})", ExitCodes.Usage);
             if (parse.GetValue(maxSteps) < 1) throw new CliException("--max-steps must be at least 1", ExitCodes.Usage);
+            if (parse.GetValue(timeLimit) is < 1) throw new CliException("--time-limit-minutes must be at least 1", ExitCodes.Usage);
+            Uri? secondUrl = null;
+            if (parse.GetValue(second) is { } text && (!Uri.TryCreate(text, UriKind.Absolute, out secondUrl) || secondUrl.Scheme != Uri.UriSchemeHttp))
+                throw new CliException($"--second-controller must be an http URL such as http://127.0.0.1:7481/ (found '{text}')", ExitCodes.Usage);
             var config = env.Options.Config;
             // The controller probes every tick with min(health check timeout, tick) as its timeout (LabProvider).
             var shape = new CampaignShape(config.Controller.Interval, config.HealthCheck.FailureThreshold,
@@ -49,7 +53,7 @@ public static class CampaignCommand
             var options = new CampaignOptions(chosenSeed, count, parse.GetValue(only), shape) 
             {
                 EvidenceDirectory = parse.GetValue(evidence) is { } e ? Path.GetFullPath(e) : null,
-                SecondControllerUrl = parse.GetValue(second) is { } u ? new Uri(u) : null,
+                SecondControllerUrl = secondUrl,
                 TimeLimit = parse.GetValue(timeLimit) is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
             };
             if (options.SecondControllerUrl is not null)
