@@ -56,6 +56,9 @@ public sealed class DrConfiguration
 
     public ScheduleConfig Schedules { get; set; } = new();
 
+    /// <summary>Backup schedules (cron, UTC), retention per class and the restore test (the plan's policy by default).</summary>
+    public Backups.BackupConfig Backups { get; set; } = new();
+
     /// <summary>When unfinished runbook runs are resumed (<c>runbooks: { maxResumeAge: 1h }</c>).</summary>
     public RunbookPolicy Runbooks { get; set; } = new();
 
@@ -123,6 +126,7 @@ public sealed class DrConfiguration
         All("alarms", Alarms.Validate());
         All("controller", Controller.Validate());
         All("schedules", Schedules.Validate());
+        All("backups", Backups.Validate());
         All("runbooks", Runbooks.Validate());
     }
 }

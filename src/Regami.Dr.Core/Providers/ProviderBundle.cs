@@ -52,8 +52,8 @@ public sealed record ProviderBundle
     /// <summary>A control-plane drill (AWS): the runbooks for real, the fault simulated with the routing control; null where <see cref="Drills"/> runs full drills.</summary>
     public Func<IRunbookJournal, IAuditLog, IRunbookLease, IControlPlaneDrill>? ControlPlaneDrill { get; init; }
 
-    /// <summary>Backups, snapshots and point-in-time recovery (issue 11 fills this slot).</summary>
-    public IBackupPort? Backups { get; init; }
+    /// <summary>Backups, snapshots, point-in-time recovery and restored instances; null where the provider has none yet.</summary>
+    public Backups.IBackupPort? Backups { get; init; }
 
     /// <summary>Object storage replication status (a later issue fills this slot).</summary>
     public IObjectStoragePort? ObjectStorage { get; init; }
@@ -64,9 +64,6 @@ public interface IHealthSource
 {
     Task<IReadOnlyList<ProbeResult>> ProbeAsync(CancellationToken ct);
 }
-
-/// <summary>The backups slot: empty until the backups issue defines its operations.</summary>
-public interface IBackupPort;
 
 /// <summary>The object storage slot: empty until the object replication issue defines its operations.</summary>
 public interface IObjectStoragePort;

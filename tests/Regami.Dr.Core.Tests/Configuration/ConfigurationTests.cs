@@ -55,6 +55,8 @@ public sealed class ConfigurationTests
     [InlineData("compute:\n  activeInstances: 0\n", 2, "compute.activeInstances")]
     [InlineData("controller:\n  lease: zookeeper\n", 2, "controller.lease")]
     [InlineData("rpoGuard:\n  maxLag: soon\n", 2, "rpoGuard.maxLag")]
+    [InlineData("backups:\n  retention:\n    daily: 7 days\n", 3, "backups.retention.daily")]
+    [InlineData("backups:\n  schedules:\n    daily: \"0 3 * *\"\n", 3, "backups.schedules.daily")]
     public void An_invalid_value_names_file_line_and_field(string yaml, int line, string? field)
     {
         var e = Assert.Throws<ConfigurationException>(() => Load(yaml, "/etc/regami/regami-dr.yaml"));
