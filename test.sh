@@ -39,6 +39,7 @@ fi
 pg_ok() { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "${REGAMI_DR_PG_BIN:-}" ]; }
 missing=()   # needed by the tests
 pg_ok || missing+=(postgresql)
+command -v pgbackrest >/dev/null 2>&1 || [ -x /usr/bin/pgbackrest ] || missing+=(pgbackrest)   # the lab's backup engine and WAL archive
 command -v etcd >/dev/null 2>&1 || [ -x /usr/bin/etcd ] || missing+=(etcd-server)
 command -v ss >/dev/null 2>&1 || missing+=(iproute2)
 command -v runuser >/dev/null 2>&1 || missing+=(util-linux)

@@ -19,6 +19,8 @@ root.Subcommands.Add(MonitorCommand.Create(g));
 root.Subcommands.Add(AlertsCommand.Create(g));
 root.Subcommands.Add(DrillCommand.Create(g));
 root.Subcommands.Add(ConfigCommand.Create(g));
+root.Subcommands.Add(BackupCommand.Create(g));
+root.Subcommands.Add(RestoreCommand.Create(g));
 root.Subcommands.Add(Regami.Dr.Cli.Providers.Aws.AwsCommand.Create(g));
 
 var parse = root.Parse(args);
@@ -45,6 +47,11 @@ catch (RunbookRequestException e)
 {
     Console.Error.WriteLine($"regami-dr: {e.Message}");
     return e.Unsafe ? ExitCodes.Unsafe : ExitCodes.Usage;
+}
+catch (Regami.Dr.Core.Backups.RestoreRequestException e)
+{
+    Console.Error.WriteLine($"regami-dr: {e.Message}");
+    return ExitCodes.Usage;
 }
 catch (CliException e)
 {

@@ -71,7 +71,7 @@ public sealed class LabEnvironment
     public PostgresCluster Cluster(string region)
     {
         var r = Options.FindRegion(region) ?? throw new LabException($"unknown region '{region}'; regions: {string.Join(", ", Options.Regions.Select(x => x.Name))}") { ExitCode = 2 };
-        return new PostgresCluster(Binaries(), Runner, Paths.PgData(region), r.Address, Options.Ports.Postgres, Paths.PgLog(region));
+        return new PostgresCluster(Binaries(), Runner, Paths.PgData(region), r.Address, Options.Ports.Postgres, Paths.PgLog(region), Paths.SocketDirectory(region));
     }
 
     public string InstanceUrl(RegionOptions region, int index) => $"http://{region.Address}:{Options.Ports.FirstInstance + index - 1}";

@@ -1,3 +1,4 @@
+using Regami.Dr.Lab.Backups;
 using Regami.Dr.Core.Runbooks;
 using System.Diagnostics;
 using System.Net.Sockets;
@@ -45,6 +46,7 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
     {
         var sw = Stopwatch.StartNew();
         var bin = env.Binaries(); // fail fast (exit 2) with the install command
+        PgBackRest.Locate(); // the same for the backup engine: WAL is archived through it
         using var _ = await env.Store.LockAsync(TimeSpan.FromSeconds(30), ct);
         var state = env.Store.Load();
         var fresh = state is null;
@@ -74,6 +76,7 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         if (fresh)
         {
             PrepareDirectories();
+            new PgBackRest(env).WriteConfiguration();
             // The lab keeps the configuration it was created with: later commands read this copy.
             if (env.ConfigText is { } text) File.WriteAllText(paths.ConfigFile, text);
             // The roles it starts with are recorded in the state store, where runbooks change them.
@@ -99,7 +102,11 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
                 else
                     await EnsureDatabaseAsync(r.Name, cluster, r.Name == primaryName ? null : primary, state, topology, found, started, ct);
             }
-            if (primary.IsRunning()) await ApplyReplicationModeAsync(primary, topology, ct);
+            if (primary.IsRunning())
+            {
+                await ApplyReplicationModeAsync(primary, topology, ct);
+                await new PgBackRest(env).EnsureStanzaAsync(primaryName, ct);
+            }
         }
         catch (Npgsql.NpgsqlException e)
         {
@@ -240,16 +247,7 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         }
     }
 
-    private void Chown(string path, bool recursive)
-    {
-        var args = recursive ? new[] { "-R", "postgres:postgres", path } : ["postgres:postgres", path];
-        var psi = new ProcessStartInfo("chown") { UseShellExecute = false, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new LabException($"chown postgres {path} failed: {err.Trim()}");
-    }
+    private static void Chown(string path, bool recursive) => Posix.ChownToPostgres(path, recursive);
 
     private void CheckPortsFree(LabState state)
     {
@@ -299,7 +297,7 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
                 if (primaryOfIt is null)
                 {
                     Report($"initdb {region}");
-                    await cluster.InitAsync(o.Database.User, ct);
+                    await cluster.InitAsync(o.Database.User, ct, PgBackRest.ArchiveCommand(PgBackRest.Locate(), paths.BackupConfigFile));
                 }
                 else
                 {
@@ -421,6 +419,8 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
                 await Task.WhenAll(state.Regions.Values.Select(rs => Stop(rs.LoadBalancer?.Pid, $"load balancer {rs.Name}")));
                 await Task.WhenAll(state.Regions.Values.SelectMany(rs => rs.Instances).Select(i => Stop(i.Pid, $"API {i.Id}")));
             }
+            // Instances restored from backups (`regami-dr restore`) run beside the lab's databases.
+            stopped.AddRange(await new RestoredInstances(env).StopAllAsync(ct));
             foreach (var r in o.Regions)
             {
                 if (!Directory.Exists(paths.PgData(r.Name))) continue;

@@ -87,7 +87,7 @@ public sealed record BackupVerification
     public bool Passed => Copies.All(c => c.Valid) && Restore is { Passed: true };
 
     public string Summary => Passed
-        ? $"integrity ok in {string.Join(", ", Copies.Select(c => c.Region))}; restored in {Restore!.Seconds:0.0} s, records: {Restore.Rows} rows, checksum {Restore.Checksum}"
+        ? $"integrity ok in {string.Join(", ", Copies.Select(c => c.Region))}; restored in {Restore!.Seconds:0.0} s, records: {Restore.Rows} rows, checksum {(Restore.Checksum is { Length: > 0 } sum ? sum : "-")}"
         : Copies.FirstOrDefault(c => !c.Valid) is { } bad
             ? $"integrity FAILED in {bad.Region} ({bad.Label}): {string.Join("; ", bad.Problems)}"
             : $"restore FAILED: {Restore?.Error ?? "not attempted"}";

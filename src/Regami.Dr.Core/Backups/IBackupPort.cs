@@ -20,6 +20,9 @@ public interface IBackupPort
     /// <summary>Makes a copy of backup <paramref name="id"/> in <paramref name="region"/>'s repository (idempotent: an existing copy is returned as it is).</summary>
     Task<BackupRecord> CopyAsync(string id, string region, Action<string> progress, CancellationToken ct);
 
+    /// <summary>Ids of backups a running restore reads (a prune keeps them).</summary>
+    Task<IReadOnlySet<string>> InUseAsync(CancellationToken ct);
+
     /// <summary>Deletes every copy of a backup (what a prune decided).</summary>
     Task DeleteAsync(BackupRecord backup, CancellationToken ct);
 

@@ -37,7 +37,7 @@ public static class RestorePlanner
         if (request.SnapshotId is { } id)
         {
             var backup = backups.FirstOrDefault(b => b.Id == id) ?? backups.FirstOrDefault(b => b.Copies.Any(c => c.Label == id))
-                ?? throw new RestoreRequestException($"no backup '{id}'; nearest: {string.Join(", ", Nearest(id, backups.Select(b => b.Id), 3))} (`regami-dr backup list`)");
+                ?? throw new RestoreRequestException(UnknownBackup(id, backups.Select(b => b.Id)));
             var copy = order.Select(backup.CopyIn).FirstOrDefault(c => c is not null)!;
             return new RestorePlan(request.Name, region, backup, copy, null);
         }
@@ -56,6 +56,10 @@ public static class RestorePlanner
         }
         throw new RestoreRequestException($"no backup finished at or before {t:yyyy-MM-ddTHH:mm:ssZ}; the recoverable window is {window}");
     }
+
+    /// <summary>The message for an id that names no backup: the nearest ids, and where to see them all.</summary>
+    public static string UnknownBackup(string id, IEnumerable<string> ids) =>
+        $"no backup '{id}'; nearest: {string.Join(", ", Nearest(id, ids, 3))} (`regami-dr backup list`)";
 
     /// <summary>The ids closest to a mistyped one (edit distance), for the error message.</summary>
     public static IReadOnlyList<string> Nearest(string wanted, IEnumerable<string> ids, int count) =>

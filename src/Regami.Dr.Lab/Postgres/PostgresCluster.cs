@@ -32,8 +32,11 @@ public sealed record PostgresObservation(
 /// pg_basebackup -R. Port and listen address are passed on the command line, never in the
 /// conf files, because pg_basebackup and pg_rewind copy those files between regions.
 /// </summary>
-public sealed class PostgresCluster(PostgresBinaries bin, CommandRunner runner, string dataDirectory, string address, int port, string logFile)
+public sealed class PostgresCluster(PostgresBinaries bin, CommandRunner runner, string dataDirectory, string address, int port, string logFile, string? socketDirectory = null)
 {
+    /// <summary>The lab's plain archive (a directory beside the data directory), for clusters without a backup engine.</summary>
+    public const string CopyArchiveCommand = "test ! -f ../wal-archive/%f && cp %p ../wal-archive/%f";
+
     public string DataDirectory { get; } = dataDirectory;
     public string Address { get; } = address;
     public int Port { get; } = port;
@@ -56,10 +59,11 @@ public sealed class PostgresCluster(PostgresBinaries bin, CommandRunner runner, 
     }.ConnectionString;
 
     /// <summary>initdb, then the settings every lab node needs (identical on both regions).</summary>
-    public async Task InitAsync(string user, CancellationToken ct)
+    /// <param name="archiveCommand">archive_command (the lab's: pgBackRest's archive-push to every region's repository).</param>
+    public async Task InitAsync(string user, CancellationToken ct, string archiveCommand = CopyArchiveCommand)
     {
         await runner.RunPostgresAsync(bin.InitDb, ["-D", DataDirectory, "-U", user, "--auth=trust", "--no-sync", "--encoding=UTF8", "--locale=C"], CommandTimeout, ct);
-        var conf = """
+        var conf = $"""
 
             # --- regami-dr lab settings (port and listen_addresses are given by pg_ctl -o) ---
             wal_level = replica
@@ -71,7 +75,7 @@ public sealed class PostgresCluster(PostgresBinaries bin, CommandRunner runner, 
             hot_standby_feedback = on
             wal_receiver_status_interval = 1s  # fresh replay_lag figures
             archive_mode = on
-            archive_command = 'test ! -f ../wal-archive/%f && cp %p ../wal-archive/%f'
+            archive_command = '{archiveCommand.Replace("'", "''")}'
             archive_timeout = 60
             log_line_prefix = '%m [%p] '
             """;
@@ -88,11 +92,22 @@ public sealed class PostgresCluster(PostgresBinaries bin, CommandRunner runner, 
              "-R", "-S", slot, "-X", "stream", "--no-sync", "-c", "fast", "-d", $"application_name={applicationName}"],
             CommandTimeout, ct);
 
-    public Task StartAsync(CancellationToken ct) =>
-        runner.RunPostgresAsync(bin.PgCtl,
+    /// <summary>Where the server's Unix socket is (the backup engine connects through it); null: no socket.</summary>
+    public string? SocketDirectory { get; } = socketDirectory;
+
+    /// <param name="extraOptions">More <c>-c name=value</c> settings for this start only (a restored instance: archive_mode=off…).</param>
+    public async Task StartAsync(CancellationToken ct, string extraOptions = "")
+    {
+        if (SocketDirectory is { } dir && !Directory.Exists(dir))
+        {
+            Directory.CreateDirectory(dir);
+            if (runner.RunsAsPostgresUser) Posix.ChownToPostgres(dir, recursive: false);
+        }
+        await runner.RunPostgresAsync(bin.PgCtl,
             ["-D", DataDirectory, "-l", logFile, "-w", "-t", "60",
-             "-o", $"-p {Port} -c listen_addresses={Address} -c unix_socket_directories=''", "start"],
+             "-o", $"-p {Port} -c listen_addresses={Address} -c unix_socket_directories='{SocketDirectory ?? ""}' {extraOptions}".TrimEnd(), "start"],
             CommandTimeout, ct);
+    }
 
     /// <summary>pg_ctl stop; <paramref name="mode"/> is smart, fast or immediate.</summary>
     public Task StopAsync(string mode, CancellationToken ct) =>

@@ -10,6 +10,19 @@ public static partial class Posix
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int SysKill(int pid, int sig);
 
+    /// <summary>Gives a path to the postgres system user (as root, PostgreSQL and its tools run as postgres).</summary>
+    public static void ChownToPostgres(string path, bool recursive)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("chown") { UseShellExecute = false, RedirectStandardError = true };
+        if (recursive) psi.ArgumentList.Add("-R");
+        psi.ArgumentList.Add("postgres:postgres");
+        psi.ArgumentList.Add(path);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new State.LabException($"chown postgres {path} failed: {err.Trim()}");
+    }
+
     /// <summary>Effective uid 0 (.NET answers it from geteuid).</summary>
     public static bool IsRoot => Environment.IsPrivilegedProcess;
 

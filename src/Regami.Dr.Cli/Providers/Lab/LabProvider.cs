@@ -52,6 +52,7 @@ public static class LabProvider
             Health = new ProbingHealthSource(targets, new Regami.Dr.Probes.HttpHealthProber(probeTimeout, time)),
             Status = new LabStatusReader(env),
             ControllerUrl = new Uri(env.ControllerUrl),
+            Backups = new Regami.Dr.Lab.Backups.LabBackupPort(env),
             Drills = (journal, audit, lease) => Regami.Dr.Lab.Drills.LabDrillPorts.Create(env, ports, journal, audit, lease, ProcessHostFacts.Current, new DrillReportFiles(env.Paths.Root)),
         };
     }
