@@ -44,11 +44,11 @@ public sealed class LabFaults(LabEnvironment env) : IFaultInjector
                 KillPostmaster(cluster, actions);
                 break;
             case FaultKind.PauseReplication:
-                await cluster.ExecuteAsync("postgres", env.Options.Database.User, "SELECT pg_wal_replay_pause()", ct);
+                await ReplaySqlAsync(cluster, region, "pg_wal_replay_pause()", ct);
                 actions.Add($"pg_wal_replay_pause() on {region}");
                 break;
             case FaultKind.ResumeReplication:
-                await cluster.ExecuteAsync("postgres", env.Options.Database.User, "SELECT pg_wal_replay_resume()", ct);
+                await ReplaySqlAsync(cluster, region, "pg_wal_replay_resume()", ct);
                 actions.Add($"pg_wal_replay_resume() on {region}");
                 break;
             case FaultKind.Heal:
@@ -113,6 +113,21 @@ public sealed class LabFaults(LabEnvironment env) : IFaultInjector
                 }
             }
             catch (Npgsql.NpgsqlException e) { actions.Add($"could not check replay on {rs.Name}: {e.Message}"); }
+        }
+    }
+
+    /// <summary>
+    /// Replay control works only on a server in recovery. The recorded standby may have been promoted
+    /// already (a failover between its promote and its role record, the fault campaign's sequence 43):
+    /// say so plainly instead of PostgreSQL's 55000.
+    /// </summary>
+    private async Task ReplaySqlAsync(Postgres.PostgresCluster cluster, string region, string function, CancellationToken ct)
+    {
+        try { await cluster.ExecuteAsync("postgres", env.Options.Database.User, $"SELECT {function}", ct); }
+        catch (Npgsql.PostgresException e) when (e.SqlState == "55000")
+        {
+            throw new LabException($"{region} is not in recovery: it is not a standby any more (promoted?), so it has no replay to pause or resume; " +
+                "`regami-dr status` shows the roles") { ExitCode = 2 };
         }
     }
 }

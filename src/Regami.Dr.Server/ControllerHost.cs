@@ -36,7 +36,9 @@ public static class ControllerHost
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
-    public static async Task RunAsync(ControllerOptions options, ControllerDependencies deps, ControllerViews views, CancellationToken ct, ControllerMetrics? metrics = null)
+    /// <param name="backups">Builds the backup scheduler, given "does this controller lead" and the logger; null where the provider has no backups.</param>
+    public static async Task RunAsync(ControllerOptions options, ControllerDependencies deps, ControllerViews views, CancellationToken ct, ControllerMetrics? metrics = null,
+        Func<Func<bool>, ILogger, ControllerMetrics, Backups.BackupScheduler>? backups = null)
     {
         var problems = options.Validate();
         if (problems.Count > 0) throw new ArgumentException("invalid controller options: " + string.Join("; ", problems));
@@ -66,12 +68,17 @@ public static class ControllerHost
 
         await app.StartAsync(ct);
         logger.LogInformation("controller API on {Url} (dashboard /, metrics /metrics; token in {TokenFile})", options.ListenUrl, options.TokenFile);
+        // Scheduled backups and restore tests run beside the decision loop, on the leader only, never on its critical path.
+        var scheduler = backups?.Invoke(() => state.Current.Observation?.HoldsLease == true, logger, metrics);
+        var scheduled = scheduler?.RunAsync(stopping.Token) ?? Task.CompletedTask;
         try
         {
             await loop.RunAsync(stopping.Token);
         }
         finally
         {
+            await stopping.CancelAsync();
+            try { await scheduled; } catch (Exception e) when (e is not OperationCanceledException) { logger.LogError("backup scheduler: {Error}", e.Message); }
             // Runs still in flight are cancelled with the host and journal where they stopped
             // (`regami-dr runbook resume` continues them).
             await stopping.CancelAsync();

@@ -187,4 +187,24 @@ public sealed class BackupTests(BackupLabFixture fixture) : IClassFixture<Backup
         // The next backup works (pgBackRest's lock died with its process).
         await CreateBackupAsync("--no-copy");
     }
+
+    [Fact]
+    public async Task The_restore_test_restores_the_latest_backup_and_a_recent_point_in_time_and_status_shows_it()
+    {
+        await CreateBackupAsync("--no-copy");
+        var r = await Lab.RunAsync(["backup", "restore-test", "--output", "json"], Long);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.True(r.Json.GetProperty("passed").GetBoolean());
+        Assert.True(r.Json.GetProperty("pointInTimeRestore").GetProperty("passed").GetBoolean());
+
+        var status = await Lab.StatusAsync();
+        var schema = await NJsonSchema.JsonSchema.FromFileAsync(Path.Combine(CliProcess.RepoRoot, "schemas", "status.schema.json"));
+        var errors = schema.Validate(status.GetRawText());
+        Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => $"{e.Path}: {e.Kind}")));
+        var backups = status.GetProperty("backups");
+        Assert.True(backups.GetProperty("lastRestoreTest").GetProperty("passed").GetBoolean());
+        Assert.True(backups.GetProperty("copiesPerRegion").GetProperty("eu-west-3").GetInt32() >= 1);
+        Assert.Contains(backups.GetProperty("newest").EnumerateArray(), n => n.GetProperty("class").GetString() == "manual");
+        Assert.NotEqual(JsonValueKind.Null, backups.GetProperty("recoveryWindow").ValueKind);
+    }
 }

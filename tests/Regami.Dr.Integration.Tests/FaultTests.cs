@@ -28,6 +28,12 @@ public sealed class FaultTests
         await TestLab.ScalarAsync<bool>(lab.StandbyAddress, "SELECT pg_promote(true, 30)");
         Assert.Equal(0, (await lab.RunAsync("lab", "scale", "--region", "eu-central-1", "--count", "1")).ExitCode);
         await Eventually.HoldsAsync(lab.ResolveAsync, a => a == lab.StandbyAddress, TimeSpan.FromSeconds(20), "DNS to answer the standby");
+
+        // Campaign sequence 43 (seed 20261129): the recorded standby was promoted before its role was recorded, and
+        // pausing its replication failed with PostgreSQL's 55000. It is refused plainly instead.
+        var pause = await lab.RunAsync("lab", "fault", "pause-replication");
+        Assert.Equal(2, pause.ExitCode);
+        Assert.Contains("eu-central-1 is not in recovery", pause.StandardError);
     }
 
     [Fact]

@@ -19,6 +19,7 @@ public static class BackupCommand
         backup.Subcommands.Add(VerifyCommand(g));
         backup.Subcommands.Add(ScheduleCommand(g));
         backup.Subcommands.Add(DeleteCommand(g));
+        backup.Subcommands.Add(RestoreTestCommand(g));
         return backup;
     }
 
@@ -180,6 +181,22 @@ public static class BackupCommand
             if (parse.GetValue(g.Output) == OutputFormat.Json) Json.Write(new { deleted = backup.Id, copies = backup.Copies });
             else Console.WriteLine($"Deleted {backup.Id} and its copies in {where}.");
             return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
+    private static Command RestoreTestCommand(GlobalOptions g)
+    {
+        var cmd = new Command("restore-test", "What the weekly schedule runs: restore the latest backup and a point in time a minute ago into scratch instances and check them; exit 1 when either fails.");
+        cmd.SetAction(async (parse, ct) =>
+        {
+            using var session = g.Session(parse);
+            var result = await Port(session).RestoreTestAsync(Progress(), ct);
+            await session.Store.Audit.AppendAsync(new AuditEntry(result.At, CliSession.Actor, "backup restore-test", null, "backup.restore-test",
+                result.Passed ? AuditOutcome.Succeeded : AuditOutcome.Failed, result.Summary), ct);
+            if (parse.GetValue(g.Output) == OutputFormat.Json) Json.Write(new { result.At, result.Passed, result.Summary, result.BackupId, result.Snapshot, result.PointInTime, result.PointInTimeRestore, result.Error });
+            else Console.WriteLine(result.Summary);
+            return result.Passed ? ExitCodes.Ok : ExitCodes.Failed;
         });
         return cmd;
     }

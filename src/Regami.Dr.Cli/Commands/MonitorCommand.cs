@@ -60,7 +60,12 @@ public static class MonitorCommand
                 () => alarms.Current,
                 () => dispatcher.Open,
                 (id, by) => dispatcher.Acknowledge(id, by));
-            await ControllerHost.RunAsync(options, deps, views, ct, metricsHolder);
+            var backups = bundle.Backups is { } port
+                ? (Func<Func<bool>, Microsoft.Extensions.Logging.ILogger, Regami.Dr.Server.Controller.ControllerMetrics, Regami.Dr.Server.Backups.BackupScheduler>)((leads, log, m) =>
+                    new Regami.Dr.Server.Backups.BackupScheduler(port, bundle.Configuration.Backups, alerts, store.Audit, time, log, leads,
+                        bundle.Configuration.Regions.Select(r => r.Name).ToList(), m))
+                : null;
+            await ControllerHost.RunAsync(options, deps, views, ct, metricsHolder, backups);
             return ExitCodes.Ok;
         });
         return cmd;

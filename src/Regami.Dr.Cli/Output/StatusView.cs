@@ -30,8 +30,24 @@ public static class StatusView
         if (s.Traffic.Reason is { } reason) console.MarkupLine($"            [grey]{Markup.Escape(reason)}[/]");
         var rep = s.Replication;
         console.MarkupLine($"Replication {rep.Mode.ToString().ToLowerInvariant()}, {(rep.Streaming ? "[green]streaming[/]" : "[red]not streaming[/]")}, lag {rep.LagBytes?.ToString() ?? "?"} B / {rep.LagSeconds?.ToString("0.0") ?? "?"} s{(rep.SyncState is { } st ? $" ({st})" : "")}");
+        if (s.Backups is { } bk)
+        {
+            var newest = bk.Newest.Count == 0 ? "none yet" : string.Join(", ", bk.Newest.Select(n => $"{n.Class.ToString().ToLowerInvariant()} {Age(n.AgeSeconds)} ago ({string.Join("+", n.Regions)})"));
+            console.MarkupLine($"Backups     {bk.Count} ({Markup.Escape(bk.Engine)}); newest: {Markup.Escape(newest)}");
+            console.MarkupLine($"            copies: {Markup.Escape(string.Join(", ", bk.CopiesPerRegion.Select(c => $"{c.Key} {c.Value}")))}; " +
+                $"recoverable {(bk.RecoveryWindow is { } w ? Markup.Escape(w.ToString()) : "[yellow]nothing[/]")}; " +
+                $"restore test {(bk.LastRestoreTest is { } t ? (t.Passed ? $"passed {t.At:yyyy-MM-dd HH:mm}Z" : $"[red]FAILED {t.At:yyyy-MM-dd HH:mm}Z[/]") : "never run")}");
+        }
         foreach (var p in s.Problems ?? []) console.MarkupLine($"[yellow]! {Markup.Escape(p)}[/]");
     }
+
+    private static string Age(double seconds) => seconds switch
+    {
+        < 120 => $"{seconds:0} s",
+        < 7200 => $"{seconds / 60:0} min",
+        < 172800 => $"{seconds / 3600:0} h",
+        _ => $"{seconds / 86400:0} d",
+    };
 
     private static string RoleMarkup(RegionRole role) => role switch
     {

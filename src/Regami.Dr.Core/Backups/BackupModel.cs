@@ -124,3 +124,25 @@ public sealed record RestoredInstance
 
     public double? Seconds { get; init; }
 }
+
+/// <summary>
+/// A restore test: the latest backup and a recent point in time, each restored into a scratch
+/// instance that must answer queries. The only proof that backups restore (integrity checks alone do not).
+/// </summary>
+public sealed record RestoreTestResult
+{
+    public required DateTimeOffset At { get; init; }
+    public string? BackupId { get; init; }
+    public RestoreProof? Snapshot { get; init; }
+    public DateTimeOffset? PointInTime { get; init; }
+    public RestoreProof? PointInTimeRestore { get; init; }
+
+    /// <summary>Why it could not run (no backup, no primary…); a test that could not run did not pass.</summary>
+    public string? Error { get; init; }
+
+    public bool Passed => Error is null && Snapshot is { Passed: true } && PointInTimeRestore is { Passed: true };
+
+    public string Summary => Error is not null ? $"restore test FAILED: {Error}"
+        : Passed ? $"restore test passed: {BackupId} restored in {Snapshot!.Seconds:0.0} s ({Snapshot.Rows} rows), {PointInTime:yyyy-MM-ddTHH:mm:ssZ} restored in {PointInTimeRestore!.Seconds:0.0} s ({PointInTimeRestore.Rows} rows)"
+        : $"restore test FAILED: {(Snapshot is { Passed: false } s ? $"backup {BackupId}: {s.Error}" : $"point in time {PointInTime:yyyy-MM-ddTHH:mm:ssZ}: {PointInTimeRestore?.Error}")}";
+}

@@ -29,6 +29,12 @@ public interface IBackupPort
     /// <summary>The engine's integrity check of every copy, then a real restore into a scratch instance; the result is kept with the backup.</summary>
     Task<BackupVerification> VerifyAsync(string id, Action<string> progress, CancellationToken ct);
 
+    /// <summary>Restores the latest backup and a recent point in time into scratch instances, checks them, records the result.</summary>
+    Task<RestoreTestResult> RestoreTestAsync(Action<string> progress, CancellationToken ct);
+
+    /// <summary>The most recent restore tests, newest last.</summary>
+    Task<IReadOnlyList<RestoreTestResult>> RestoreTestsAsync(CancellationToken ct);
+
     /// <summary>From the oldest backup to the newest archived WAL; null when nothing is recoverable.</summary>
     Task<RecoveryWindow?> WindowAsync(CancellationToken ct);
 

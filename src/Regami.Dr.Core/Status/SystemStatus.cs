@@ -14,7 +14,8 @@ public sealed record SystemStatus(
     ReplicationStatus Replication,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ControllerStatus? Controller = null,
     DateTimeOffset? ObservedAt = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Problems = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Problems = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Backups.BackupStatus? Backups = null);
 
 public sealed record RegionStatus(
     string Name,

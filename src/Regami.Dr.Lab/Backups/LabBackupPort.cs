@@ -151,6 +151,46 @@ public sealed class LabBackupPort(LabEnvironment env) : IBackupPort
         return result;
     }
 
+    public async Task<RestoreTestResult> RestoreTestAsync(Action<string> progress, CancellationToken ct)
+    {
+        var at = env.Time.GetUtcNow();
+        RestoreTestResult result;
+        var backups = await ListAsync(ct);
+        var primary = (await env.Topology.GetAsync(ct)).Primary;
+        if (backups.Count == 0) result = new RestoreTestResult { At = at, Error = "there is no backup to restore" };
+        else
+        {
+            var latest = backups[^1];
+            var copy = latest.CopyIn(primary ?? "") ?? latest.Copies[0];
+            progress($"restore test: backup {latest.Id} ({copy.Region}) into a scratch instance");
+            var snapshot = await ScratchRestoreAsync(copy, null, ct);
+            // A recent point in time: a minute ago, or just after the oldest backup's point when that is later.
+            await ArchiveCurrentWalAsync(progress, ct);
+            var window = await WindowAsync(ct);
+            var target = at.AddMinutes(-1);
+            // pgBackRest's stop times are whole seconds, the backup's real end a fraction later: a target
+            // at the stop second could fall before the consistent point; two seconds after cannot.
+            if (window is not null && target < window.Oldest.AddSeconds(2)) target = window.Oldest.AddSeconds(2);
+            if (target > env.Time.GetUtcNow()) target = env.Time.GetUtcNow();
+            RestoreProof pitr;
+            try
+            {
+                var plan = RestorePlanner.Plan(new RestoreRequest("restore-test", null, target, primary), backups, window, env.Time.GetUtcNow(), [],
+                    env.Options.Regions.Select(r => r.Name).ToList(), primary ?? env.Options.Regions[0].Name);
+                progress($"restore test: point in time {target:yyyy-MM-ddTHH:mm:ssZ} from {plan.Copy.Label} into a scratch instance");
+                pitr = await ScratchRestoreAsync(plan.Copy, target, ct);
+            }
+            catch (RestoreRequestException e) { pitr = new RestoreProof(false, 0, null, null, e.Message); }
+            result = new RestoreTestResult { At = at, BackupId = latest.Id, Snapshot = snapshot, PointInTime = target, PointInTimeRestore = pitr };
+        }
+        var history = (LabJson.Read<List<RestoreTestResult>>(env.Paths.RestoreTestsFile) ?? []).TakeLast(19).Append(result).ToList();
+        LabJson.WriteAtomically(env.Paths.RestoreTestsFile, history);
+        return result;
+    }
+
+    public Task<IReadOnlyList<RestoreTestResult>> RestoreTestsAsync(CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<RestoreTestResult>>(LabJson.Read<List<RestoreTestResult>>(env.Paths.RestoreTestsFile) ?? []);
+
     /// <summary>
     /// Restores a copy into a scratch directory, starts it on a free port, reads the records table
     /// (count and checksum), stops it and deletes it: the proof that the backup restores.
@@ -311,7 +351,14 @@ public sealed class LabBackupPort(LabEnvironment env) : IBackupPort
         if (primary is null || !env.Cluster(primary).IsRunning()) return;
         var cluster = env.Cluster(primary);
         string? segment;
-        try { segment = await cluster.ScalarAsync<string>("postgres", User, "SELECT pg_walfile_name(pg_switch_wal())", ct); }
+        try
+        {
+            // Recovery to a time stops at the first commit after it; on an idle database there may be none, and
+            // PostgreSQL then ends recovery "before the configured recovery target was reached". A transaction
+            // with an xid writes a commit record stamped now.
+            await cluster.ScalarAsync<long>("postgres", User, "SELECT txid_current()", ct);
+            segment = await cluster.ScalarAsync<string>("postgres", User, "SELECT pg_walfile_name(pg_switch_wal())", ct);
+        }
         catch (NpgsqlException) { return; } // the primary does not answer: what is archived is what can be restored
         progress($"archiving WAL up to {segment} from {primary}");
         var deadline = Stopwatch.StartNew();

@@ -24,6 +24,7 @@ public sealed class LabPaths(string root)
     public string BackupDirectory => Path.Combine(Root, "backups");
     public string BackupConfigFile => Path.Combine(BackupDirectory, "pgbackrest.conf");
     public string VerificationsFile => Path.Combine(BackupDirectory, "verifications.json");
+    public string RestoreTestsFile => Path.Combine(BackupDirectory, "restore-tests.json");
     /// <summary>Scratch instances of `backup verify` and the restore test; deleted after each use.</summary>
     public string ScratchDirectory => Path.Combine(BackupDirectory, "scratch");
     /// <summary>Instances restored from backups (`regami-dr restore`), one directory each.</summary>

@@ -18,6 +18,11 @@ public sealed class ControllerMetrics
     public Counter TickErrors { get; }
     public Gauge TickDuration { get; }
     public Gauge LeaseHeld { get; }
+    public Gauge BackupNewestAge { get; }
+    public Gauge BackupCopies { get; }
+    public Gauge RecoveryWindow { get; }
+    public Gauge RestoreTestLastSuccess { get; }
+    public Gauge RestoreTestPassed { get; }
 
     public ControllerMetrics()
     {
@@ -34,6 +39,11 @@ public sealed class ControllerMetrics
         TickErrors = f.CreateCounter("regami_controller_tick_errors_total", "Ticks that failed with an exception");
         TickDuration = f.CreateGauge("regami_controller_tick_duration_seconds", "Duration of the last tick");
         LeaseHeld = f.CreateGauge("regami_controller_lease_held", "1 when this controller holds the leader lease");
+        BackupNewestAge = f.CreateGauge("regami_backup_newest_age_seconds", "Age of the newest usable backup of each class", "class");
+        BackupCopies = f.CreateGauge("regami_backup_copies", "Usable backups with a copy in the region's repository", "region");
+        RecoveryWindow = f.CreateGauge("regami_backup_recovery_window_seconds", "Length of the point-in-time recoverable window (oldest backup to newest archived WAL)");
+        RestoreTestLastSuccess = f.CreateGauge("regami_restore_test_last_success_timestamp_seconds", "Unix time of the last passing restore test (0: never)");
+        RestoreTestPassed = f.CreateGauge("regami_restore_test_passed", "1 when the last restore test passed");
         Failovers.WithLabels("succeeded");
         Failovers.WithLabels("failed");
     }
