@@ -75,7 +75,7 @@ public sealed class CliSession(LoadedConfiguration configuration, ProviderBundle
         : Store.Lease;
 
     /// <summary>The runbooks with the configured policy (the RPO guard of regami-dr.yaml, never built-in defaults).</summary>
-    public RunbookCatalog Catalog => new(Bundle.Ports, Bundle.EffectivePolicy);
+    public RunbookCatalog Catalog => new(Bundle.Ports, Bundle.EffectivePolicy, Bundle.Backups);
 
     /// <summary>The drill's ports over this environment and this state store.</summary>
     public Core.Drills.DrillPorts DrillPorts() =>

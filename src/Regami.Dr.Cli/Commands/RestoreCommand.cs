@@ -99,8 +99,26 @@ public static class RestoreCommand
             else Console.WriteLine(dropped ? $"Dropped {target}." : $"No restored instance named {target}; nothing to drop.");
             return ExitCodes.Ok;
         });
+        var promoteName = new Argument<string>("name") { Description = "The restored instance to make the primary" };
+        var promoteDry = new Option<bool>("--dry-run") { Description = "Print the runbook's plan; change nothing" };
+        var promoteYes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation" };
+        var promote = new Command("promote", "Journaled runbook: fence the old primary, make the restored instance its region's database, " +
+            "bring compute and traffic to it, verify a public write, re-clone the other region as its standby (recovery from corruption).") { promoteName, promoteDry, promoteYes };
+        promote.SetAction(async (parse, ct) =>
+        {
+            using var session = g.Session(parse);
+            var name = parse.GetValue(promoteName)!;
+            var restored = (await BackupCommand.Port(session).ListRestoresAsync(ct)).FirstOrDefault(r => r.Name == name);
+            // Resuming an unfinished promote finds its instance adopted already: the journal has its region.
+            var unfinished = await session.Journal.FindUnfinishedAsync(Core.Runbooks.RestorePromoteRunbook.Kind, ct);
+            var region = restored?.Region ?? (unfinished?.Parameters.GetValueOrDefault("name") == name ? unfinished.Parameters.GetValueOrDefault("to") : null)
+                ?? throw new CliException($"no restored instance named {name} (`regami-dr restore list`)", ExitCodes.Usage);
+            return await new Runbooks.RunbookInvoker(session).InvokeAsync(new Runbooks.RunbookRequest(Core.Runbooks.RestorePromoteRunbook.Kind, $"restore promote {name}",
+                region, false, parse.GetValue(promoteDry), parse.GetValue(promoteYes), parse.GetValue(g.Output), Restored: name), ct);
+        });
         restore.Subcommands.Add(list);
         restore.Subcommands.Add(drop);
+        restore.Subcommands.Add(promote);
         return restore;
     }
 }

@@ -5,7 +5,8 @@ using Regami.Dr.Core.Runbooks.Journal;
 namespace Regami.Dr.Cli.Runbooks;
 
 /// <summary>What the user asked of a runbook command.</summary>
-public sealed record RunbookRequest(string Kind, string Command, string? To, bool Force, bool DryRun, bool Yes, OutputFormat Output, string? ResumeRunId = null, bool Reclone = false);
+public sealed record RunbookRequest(string Kind, string Command, string? To, bool Force, bool DryRun, bool Yes, OutputFormat Output, string? ResumeRunId = null, bool Reclone = false,
+    string? Restored = null);
 
 /// <summary>
 /// The one place the CLI performs runbooks: resolves regions, resumes an unfinished run,
@@ -65,7 +66,7 @@ public sealed class RunbookInvoker(CliSession session)
         }
         else
         {
-            var built = catalog.Choose(new RunbookAsk(request.Kind, request.To, request.Force, request.Reclone), topology);
+            var built = catalog.Choose(new RunbookAsk(request.Kind, request.To, request.Force, request.Reclone, request.Restored), topology);
             if (built.NothingToDo is { } why)
             {
                 if (request.Output == OutputFormat.Json) Json.Write(new { kind = request.Kind, outcome = "nothingToDo", detail = why });
@@ -130,7 +131,9 @@ public sealed class RunbookInvoker(CliSession session)
                 Console.Error.WriteLine($"  {r.Name}: {r.Role.ToString().ToLowerInvariant()}, database {r.Database.State}{(r.Database.Writable ? " (writable)" : "")}, compute {r.Compute.Running}/{r.Compute.Desired}");
             Console.Error.WriteLine($"  traffic: {status.Traffic.Name} → {status.Traffic.ActiveRegion ?? "no answer"}");
             if (result.Outcome != RunOutcome.Refused)
-                Console.Error.WriteLine($"Resume with `regami-dr {request.Kind}` (or `regami-dr runbook resume {result.RunId}`); the journal: `regami-dr runbook show {result.RunId}`.");
+                Console.Error.WriteLine(request.Kind == Core.Runbooks.RestorePromoteRunbook.Kind
+                    ? $"Resume with `regami-dr runbook resume {result.RunId}`; the journal: `regami-dr runbook show {result.RunId}`."
+                    : $"Resume with `regami-dr {request.Kind}` (or `regami-dr runbook resume {result.RunId}`); the journal: `regami-dr runbook show {result.RunId}`.");
         }
         return result.Outcome switch
         {

@@ -43,6 +43,13 @@ public interface IBackupPort
 
     Task<IReadOnlyList<RestoredInstance>> ListRestoresAsync(CancellationToken ct);
 
+    /// <summary>
+    /// Makes restored instance <paramref name="name"/> the database of <paramref name="region"/> (a step of
+    /// the restore-promote runbook, after the old primary is fenced): the region's database is stopped and
+    /// kept aside, the restored one takes its place, archiving into the repositories, with no synchronous standby yet.
+    /// </summary>
+    Task<string> AdoptAsync(string name, string region, CancellationToken ct);
+
     /// <summary>Stops a restored instance and deletes its files (idempotent: false when there was none).</summary>
     Task<bool> DropRestoreAsync(string name, CancellationToken ct);
 }

@@ -5,7 +5,8 @@ namespace Regami.Dr.Core.Runbooks;
 
 /// <summary>What someone asked of a runbook, before the regions are resolved.</summary>
 /// <param name="To">The region that should end up primary; null = the runbook's default (the standby, or home for a failback).</param>
-public sealed record RunbookAsk(string Kind, string? To = null, bool Force = false, bool Reclone = false);
+/// <param name="Restored">restore-promote: the restored instance to promote (its region is <paramref name="To"/>).</param>
+public sealed record RunbookAsk(string Kind, string? To = null, bool Force = false, bool Reclone = false, string? Restored = null);
 
 /// <summary>A runbook request that cannot go ahead as asked; <see cref="Unsafe"/> = a guard's refusal rather than a usage error.</summary>
 public sealed class RunbookRequestException(string message, bool @unsafe) : Exception(message)
@@ -21,12 +22,12 @@ public sealed record RunbookChoice(Runbook? Runbook, string? NothingToDo);
 /// builder, with the regions resolved from the recorded topology and one policy (the configured
 /// RPO guard). Resuming a journaled run rebuilds it from its recorded parameters here too.
 /// </summary>
-public sealed class RunbookCatalog(DrPorts unguarded, FailoverPolicy policy)
+public sealed class RunbookCatalog(DrPorts unguarded, FailoverPolicy policy, Backups.IBackupPort? backups = null)
 {
     // Every routing change a runbook makes goes through the safety rules.
     private readonly DrPorts ports = unguarded with { Traffic = unguarded.Traffic as RoutingSafetyRules ?? new RoutingSafetyRules(unguarded.Traffic, unguarded.Database, unguarded.Topology) };
 
-    public static readonly IReadOnlyList<string> Kinds = [FailoverRunbook.Kind, SwitchoverRunbook.Kind, FailbackRunbook.Kind];
+    public static readonly IReadOnlyList<string> Kinds = [FailoverRunbook.Kind, SwitchoverRunbook.Kind, FailbackRunbook.Kind, RestorePromoteRunbook.Kind];
 
     public FailoverPolicy Policy => policy;
 
@@ -63,10 +64,20 @@ public sealed class RunbookCatalog(DrPorts unguarded, FailoverPolicy policy)
                 if (primary == home) throw new RunbookRequestException($"{home} is already primary but the other region is not a standby; `regami-dr status` shows why", @unsafe: true);
                 return new(FailbackRunbook.Build(home, primary, ports, policy, ask.Reclone), null);
             }
+            case RestorePromoteRunbook.Kind:
+            {
+                if (ask.Restored is not { } name || ask.To is not { } region)
+                    throw new RunbookRequestException("restore-promote needs the restored instance and its region", @unsafe: false);
+                if (primary is null) throw new RunbookRequestException("no region is recorded as primary; `regami-dr status` shows why", @unsafe: true);
+                var other = topology.Regions.First(r => r != region);
+                return new(RestorePromoteRunbook.Build(name, region, primary, other, ports, Backups, policy), null);
+            }
             default:
                 throw new RunbookRequestException($"unknown runbook kind '{ask.Kind}'; kinds: {string.Join(", ", Kinds)}", @unsafe: false);
         }
     }
+
+    private Backups.IBackupPort Backups => backups ?? throw new RunbookRequestException("this provider has no backups: nothing was restored to promote", @unsafe: false);
 
     /// <summary>The runbook of a journaled run, from its recorded parameters (to resume it).</summary>
     public Runbook Rebuild(string kind, IReadOnlyDictionary<string, string> p) => kind switch
@@ -74,6 +85,7 @@ public sealed class RunbookCatalog(DrPorts unguarded, FailoverPolicy policy)
         FailoverRunbook.Kind => FailoverRunbook.Build(p["from"], p["to"], p.GetValueOrDefault("force") == "true", ports, policy),
         SwitchoverRunbook.Kind => SwitchoverRunbook.Build(p["from"], p["to"], ports, policy),
         FailbackRunbook.Kind => FailbackRunbook.Build(p["to"], p["from"], ports, policy, p.GetValueOrDefault("reclone") == "true"),
+        RestorePromoteRunbook.Kind => RestorePromoteRunbook.Build(p["name"], p["to"], p["from"], p["other"], ports, Backups, policy),
         _ => throw new RunbookRequestException($"cannot resume a run of kind {kind}", @unsafe: false),
     };
 }

@@ -374,6 +374,43 @@ public sealed class LabBackupPort(LabEnvironment env) : IBackupPort
     public Task<IReadOnlyList<RestoredInstance>> ListRestoresAsync(CancellationToken ct) =>
         Task.FromResult<IReadOnlyList<RestoredInstance>>(restores.Records().Select(restores.View).ToList());
 
+    public async Task<string> AdoptAsync(string name, string region, CancellationToken ct)
+    {
+        var record = restores.Records().FirstOrDefault(r => r.Name == name)
+            ?? throw new LabException($"no restored instance {name} (`regami-dr restore list`)") { ExitCode = 2 };
+        if (record.Region != region) throw new LabException($"{name} was restored into {record.Region}, not {region}") { ExitCode = 2 };
+        if (restores.IsRestoring(record)) throw new LabException($"{name} is still being restored by process {record.RestoringPid}") { ExitCode = 2 };
+        var notes = new List<string>();
+        var cluster = env.Cluster(region);
+        if (cluster.IsRunning())
+        {
+            // The region's own database: a fenced primary is stopped already; a standby (restore in the other region) stops here.
+            await cluster.StopAsync("fast", ct);
+            notes.Add($"stopped {region}'s database");
+        }
+        // A fast shutdown of the restored instance: a clean checkpoint, nothing to replay when it starts in its new place.
+        await restores.StopAsync(record, ct);
+        var data = env.Paths.PgData(region);
+        var aside = $"{data}.replaced-{env.Time.GetUtcNow():yyyyMMddTHHmmssZ}";
+        if (System.IO.Directory.Exists(data))
+        {
+            System.IO.Directory.Move(data, aside);
+            notes.Add($"{region}'s previous data kept in {aside}");
+        }
+        System.IO.Directory.Move(restores.DataDirectory(region, name), data);
+        // The restore's own settings go: recovery targets (a standby cloned from it later would stop at them),
+        // archiving off, and any synchronous standby or read-only default the backup carried.
+        foreach (var key in new[] { "archive_mode", "restore_command", "recovery_target", "recovery_target_time", "recovery_target_action", "recovery_target_lsn",
+                     "recovery_target_xid", "recovery_target_name", "recovery_target_inclusive", "recovery_target_timeline", "primary_conninfo", "primary_slot_name",
+                     "synchronous_standby_names", "default_transaction_read_only" })
+            PostgresAutoConf.Set(data, key, null);
+        foreach (var signal in new[] { "standby.signal", "recovery.signal" }) File.Delete(Path.Combine(data, signal));
+        await cluster.StartAsync(ct);
+        System.IO.Directory.Delete(restores.Directory(region, name), recursive: true);
+        notes.Insert(0, $"{name} ({record.Source}) is now {region}'s database at {cluster.Address}:{cluster.Port} (pid {cluster.PostmasterPid()}), archiving into the repositories");
+        return string.Join("; ", notes);
+    }
+
     public async Task<bool> DropRestoreAsync(string name, CancellationToken ct)
     {
         var record = restores.Records().FirstOrDefault(r => r.Name == name);

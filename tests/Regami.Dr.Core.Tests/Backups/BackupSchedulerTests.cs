@@ -58,6 +58,7 @@ public sealed class BackupSchedulerTests
         public Task<RestoredInstance> RestoreAsync(RestorePlan plan, Action<string> progress, CancellationToken ct) => throw new NotSupportedException();
         public Task<IReadOnlyList<RestoredInstance>> ListRestoresAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<RestoredInstance>>([]);
         public Task<bool> DropRestoreAsync(string name, CancellationToken ct) => throw new NotSupportedException();
+        public Task<string> AdoptAsync(string name, string region, CancellationToken ct) => throw new NotSupportedException();
     }
 
     private sealed class Alerts : IAlertSink

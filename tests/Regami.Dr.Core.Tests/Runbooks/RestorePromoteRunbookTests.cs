@@ -1,0 +1,67 @@
+using Regami.Dr.Core.Backups;
+using Regami.Dr.Core.Runbooks;
+using Regami.Dr.Core.Tests.Drills;
+
+namespace Regami.Dr.Core.Tests.Runbooks;
+
+public sealed class RestorePromoteRunbookTests
+{
+    private static RunbookCatalog Catalog(out FakeRegions regions)
+    {
+        regions = new FakeRegions(TimeProvider.System);
+        var ports = new DrPorts(regions, regions, regions, regions, regions);
+        return new RunbookCatalog(ports, new FailoverPolicy(), new NoBackups());
+    }
+
+    [Fact]
+    public async Task Restored_in_the_primarys_region_it_fences_compute_and_database_but_keeps_the_region_routed()
+    {
+        var choice = await Catalog(out _).ChooseAsync(new RunbookAsk(RestorePromoteRunbook.Kind, FakeRegions.Home, Restored: "rescue"), default);
+        Assert.Equal(
+            ["check-restored", "fence-compute", "fence-database", "adopt-restored", "scale-compute", "assert-single-writer", "route-traffic", "verify-public-write", "rebuild-standby"],
+            choice.Runbook!.Steps.Select(s => s.Name));
+        Assert.Equal(new Dictionary<string, string> { ["name"] = "rescue", ["to"] = FakeRegions.Home, ["from"] = FakeRegions.Home, ["other"] = FakeRegions.Away }, choice.Runbook.Parameters);
+    }
+
+    [Fact]
+    public async Task Restored_in_the_other_region_it_fences_the_old_primary_like_a_failover_and_recloned_it_last()
+    {
+        var catalog = Catalog(out _);
+        var choice = await catalog.ChooseAsync(new RunbookAsk(RestorePromoteRunbook.Kind, FakeRegions.Away, Restored: "rescue"), default);
+        var steps = choice.Runbook!.Steps;
+        Assert.Equal(["check-restored", "fence-traffic", "fence-compute", "fence-database", "adopt-restored"], steps.Take(5).Select(s => s.Name));
+        Assert.All(steps.Skip(1).Take(3), s => Assert.Equal(FakeRegions.Home, s.Region));
+        Assert.Equal(FakeRegions.Home, steps[^1].Region);
+        // A journaled run is rebuilt from its parameters (resume).
+        Assert.Equal(steps.Select(s => s.Name), catalog.Rebuild(RestorePromoteRunbook.Kind, choice.Runbook.Parameters).Steps.Select(s => s.Name));
+    }
+
+    [Fact]
+    public async Task Without_a_backups_port_it_is_refused_plainly()
+    {
+        var regions = new FakeRegions(TimeProvider.System);
+        var catalog = new RunbookCatalog(new DrPorts(regions, regions, regions, regions, regions), new FailoverPolicy());
+        var e = await Assert.ThrowsAsync<RunbookRequestException>(() => catalog.ChooseAsync(new RunbookAsk(RestorePromoteRunbook.Kind, FakeRegions.Home, Restored: "x"), default));
+        Assert.Contains("no backups", e.Message);
+    }
+
+    /// <summary>Choosing a runbook never calls the port; running one is proven on the lab (BackupTests).</summary>
+    private sealed class NoBackups : IBackupPort
+    {
+        public string Engine => "none";
+        private static Exception Unused() => new InvalidOperationException("not used when a runbook is chosen");
+        public Task<BackupRecord> CreateAsync(BackupRequest request, Action<string> progress, CancellationToken ct) => throw Unused();
+        public Task<IReadOnlyList<BackupRecord>> ListAsync(CancellationToken ct) => throw Unused();
+        public Task<BackupRecord> CopyAsync(string id, string region, Action<string> progress, CancellationToken ct) => throw Unused();
+        public Task<IReadOnlySet<string>> InUseAsync(CancellationToken ct) => throw Unused();
+        public Task DeleteAsync(BackupRecord backup, CancellationToken ct) => throw Unused();
+        public Task<BackupVerification> VerifyAsync(string id, Action<string> progress, CancellationToken ct) => throw Unused();
+        public Task<RestoreTestResult> RestoreTestAsync(Action<string> progress, CancellationToken ct) => throw Unused();
+        public Task<IReadOnlyList<RestoreTestResult>> RestoreTestsAsync(CancellationToken ct) => throw Unused();
+        public Task<RecoveryWindow?> WindowAsync(CancellationToken ct) => throw Unused();
+        public Task<RestoredInstance> RestoreAsync(RestorePlan plan, Action<string> progress, CancellationToken ct) => throw Unused();
+        public Task<IReadOnlyList<RestoredInstance>> ListRestoresAsync(CancellationToken ct) => throw Unused();
+        public Task<string> AdoptAsync(string name, string region, CancellationToken ct) => throw Unused();
+        public Task<bool> DropRestoreAsync(string name, CancellationToken ct) => throw Unused();
+    }
+}
