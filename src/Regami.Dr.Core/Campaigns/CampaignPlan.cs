@@ -47,6 +47,14 @@ public static class CampaignFaults
     public static bool TakesPrimaryAway(CampaignFault fault) =>
         fault is CampaignFault.KillDb or CampaignFault.HangDb or CampaignFault.KillApp or CampaignFault.RegionOutage;
 
+    /// <summary>
+    /// A controller partition that outlasts detection: from the controller's side the primary region is
+    /// gone (with one vantage point a partition cannot be told from an outage), so a failover it starts
+    /// is allowed (safe: it fences first) and a flap inside it is not judged (campaign seed 20261129, sequence 75).
+    /// </summary>
+    public static bool BlindsController(CampaignStep step, CampaignShape shape) =>
+        step.Fault == CampaignFault.PartitionController && step.Hold >= shape.CheckInterval * shape.FailureThreshold;
+
     public static IReadOnlyList<CampaignFault> All { get; } = Enum.GetValues<CampaignFault>();
 }
 

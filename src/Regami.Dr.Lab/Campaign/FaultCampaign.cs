@@ -116,6 +116,7 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
         var flaps = new List<FlapWindow>();
         var releases = new List<Task>();
         (DateTimeOffset At, string Region, string Fault)? primaryFault = null;
+        DateTimeOffset? blindUntil = null; // a controller partition that outlasts detection (and its detection window after)
         try
         {
             foreach (var step in sequence.Steps)
@@ -127,7 +128,9 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
                 string region;
                 try
                 {
-                    (at, region) = await InjectAsync(step, primaryFault is null ? flaps : null, releases, ct);
+                    // Flapping is judged only when nothing else took the primary away, from the controller's side too.
+                    var judged = primaryFault is null && (blindUntil is null || env.Time.GetUtcNow() > blindUntil);
+                    (at, region) = await InjectAsync(step, judged ? flaps : null, releases, ct);
                 }
                 catch (LabException e)
                 {
@@ -136,6 +139,8 @@ public sealed class FaultCampaign(LabEnvironment env, ICampaignOperator op, Camp
                     continue;
                 }
                 if (CampaignFaults.TakesPrimaryAway(step.Fault) && primaryFault is null) primaryFault = (at, region, CampaignFaults.Name(step.Fault));
+                if (CampaignFaults.BlindsController(step, options.Shape))
+                    blindUntil = at + step.Hold + options.Shape.CheckInterval * options.Shape.FailureThreshold;
             }
             // Held faults end as planned (a paused controller resumes, a killed one is restarted).
             await Task.WhenAll(releases);

@@ -49,4 +49,19 @@ public sealed class CampaignPlannerTests
         }
         Assert.All(plan.Where(s => s.Fault == CampaignFault.ControllerPause), p => Assert.True(p.Hold > Shape.LeaseTtl));
     }
+
+    /// <summary>
+    /// Campaign seed 20261129, sequence 75: partition-controller for 11.3 s, then flapping 1.3 s later. The
+    /// controller, cut off from the primary for longer than detection, failed over (safely, fencing first),
+    /// and the flap inside the partition was judged a "failover on flapping". Such a partition blinds the
+    /// controller: the flap is not judged; a short one (shorter than detection) does not.
+    /// </summary>
+    [Fact]
+    public void Campaign_sequence_75_a_controller_partition_longer_than_detection_blinds_the_controller()
+    {
+        Assert.True(CampaignFaults.BlindsController(new CampaignStep(CampaignFault.PartitionController, TimeSpan.FromSeconds(2.3), TimeSpan.FromSeconds(11.3)), Shape));
+        Assert.True(CampaignFaults.BlindsController(new CampaignStep(CampaignFault.PartitionController, TimeSpan.Zero, TimeSpan.FromSeconds(3)), Shape));
+        Assert.False(CampaignFaults.BlindsController(new CampaignStep(CampaignFault.PartitionController, TimeSpan.Zero, TimeSpan.FromSeconds(2.9)), Shape));
+        Assert.False(CampaignFaults.BlindsController(new CampaignStep(CampaignFault.PartitionRegions, TimeSpan.Zero, TimeSpan.FromSeconds(30)), Shape));
+    }
 }
