@@ -77,11 +77,10 @@ public static class ControllerHost
         }
         finally
         {
+            // Runs still in flight are cancelled with the host and journal where they stopped
+            // (`regami-dr runbook resume` continues them); a backup in flight is killed and never listed.
             await stopping.CancelAsync();
             try { await scheduled; } catch (Exception e) when (e is not OperationCanceledException) { logger.LogError("backup scheduler: {Error}", e.Message); }
-            // Runs still in flight are cancelled with the host and journal where they stopped
-            // (`regami-dr runbook resume` continues them).
-            await stopping.CancelAsync();
             await runs.DrainAsync(TimeSpan.FromSeconds(30));
             await app.StopAsync(CancellationToken.None);
             await app.DisposeAsync();

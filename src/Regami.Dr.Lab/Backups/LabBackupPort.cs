@@ -327,7 +327,13 @@ public sealed class LabBackupPort(LabEnvironment env) : IBackupPort
             await RestoreIntoAsync(plan.Copy, plan.ToTime, restores.Directory(plan.Region, plan.Name), address, port, ct);
             record.Seconds = Math.Round(sw.Elapsed.TotalSeconds, 2);
         }
-        catch (Exception e) when (e is LabException or CommandFailedException or NpgsqlException or OperationCanceledException)
+        catch (OperationCanceledException)
+        {
+            // Interrupted (Ctrl-C, SIGTERM): the files stay for `restore drop`; the CLI says it was interrupted.
+            record.Error = "interrupted";
+            throw;
+        }
+        catch (Exception e) when (e is LabException or CommandFailedException or NpgsqlException)
         {
             record.Error = e.Message;
             throw new LabException($"restore into {plan.Name} failed: {e.Message}. Its files are kept in {restores.Directory(plan.Region, plan.Name)}; " +
