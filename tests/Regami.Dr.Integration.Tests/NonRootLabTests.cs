@@ -39,6 +39,14 @@ public sealed class NonRootLabTests
         var pid = TestLab.Region(status, "eu-west-3").GetProperty("database").GetProperty("pid").GetInt32();
         var owner = Run("ps", "-o", "user=", "-p", pid.ToString()).Trim();
         Assert.Equal("nobody", owner);
+
+        // The backup engine runs as that user too: a backup with its cross-region copy, and a restore of it.
+        var backup = await lab.RunAsync(["backup", "create", "--output", "json"], TimeSpan.FromMinutes(3));
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+        Assert.Equal(2, backup.Json.GetProperty("copies").GetArrayLength());
+        var restore = await lab.RunAsync(["restore", "--snapshot", backup.Json.GetProperty("id").GetString()!, "--as", "mine", "--output", "json"], TimeSpan.FromMinutes(3));
+        Assert.True(restore.ExitCode == 0, restore.ToString());
+        Assert.Equal(0, (await lab.RunAsync("restore", "drop", "mine")).ExitCode);
     }
 
     private static string Run(string program, params string[] args)

@@ -22,6 +22,7 @@ public static class RestorePromoteRunbook
         public const string CheckRestored = "check-restored";
         public const string AdoptRestored = "adopt-restored";
         public const string RebuildStandby = "rebuild-standby";
+        public const string BackupAfter = "backup-after";
     }
 
     /// <param name="name">The restored instance.</param>
@@ -43,8 +44,25 @@ public static class RestorePromoteRunbook
             FailoverRunbook.RouteTraffic(region, ports),
             FailoverRunbook.VerifyPublicWrite(region, ports),
             RebuildStandby(other, region, ports),
+            BackupAfter(name, backups),
         ]);
     }
+
+    /// <summary>
+    /// The restored instance wrote WAL with archiving off (a rescue instance must not push into the
+    /// repositories): a backup of the new primary gives point-in-time restores a base on its timeline.
+    /// </summary>
+    private static RunbookStep BackupAfter(string name, IBackupPort backups) => new()
+    {
+        Name = StepNames.BackupAfter,
+        Description = $"take a backup of the new primary, copied to every region (the base of later point-in-time restores)",
+        Options = new StepOptions(TimeSpan.FromHours(2), 1),
+        Execute = async (ctx, ct) =>
+        {
+            var b = await backups.CreateAsync(new BackupRequest(BackupClass.Manual, $"after restore promote of {name} (run {ctx.RunId})"), _ => { }, ct);
+            return $"backup {b.Id} ({b.Kind}) with copies in {string.Join(", ", b.Regions)}";
+        },
+    };
 
     private static RunbookStep CheckRestored(string name, IBackupPort backups, FailoverPolicy policy) => new()
     {

@@ -18,7 +18,7 @@ public sealed class RestorePromoteRunbookTests
     {
         var choice = await Catalog(out _).ChooseAsync(new RunbookAsk(RestorePromoteRunbook.Kind, FakeRegions.Home, Restored: "rescue"), default);
         Assert.Equal(
-            ["check-restored", "fence-compute", "fence-database", "adopt-restored", "scale-compute", "assert-single-writer", "route-traffic", "verify-public-write", "rebuild-standby"],
+            ["check-restored", "fence-compute", "fence-database", "adopt-restored", "scale-compute", "assert-single-writer", "route-traffic", "verify-public-write", "rebuild-standby", "backup-after"],
             choice.Runbook!.Steps.Select(s => s.Name));
         Assert.Equal(new Dictionary<string, string> { ["name"] = "rescue", ["to"] = FakeRegions.Home, ["from"] = FakeRegions.Home, ["other"] = FakeRegions.Away }, choice.Runbook.Parameters);
     }
@@ -31,7 +31,7 @@ public sealed class RestorePromoteRunbookTests
         var steps = choice.Runbook!.Steps;
         Assert.Equal(["check-restored", "fence-traffic", "fence-compute", "fence-database", "adopt-restored"], steps.Take(5).Select(s => s.Name));
         Assert.All(steps.Skip(1).Take(3), s => Assert.Equal(FakeRegions.Home, s.Region));
-        Assert.Equal(FakeRegions.Home, steps[^1].Region);
+        Assert.Equal(FakeRegions.Home, steps[^2].Region); // the old primary, re-cloned as the standby
         // A journaled run is rebuilt from its parameters (resume).
         Assert.Equal(steps.Select(s => s.Name), catalog.Rebuild(RestorePromoteRunbook.Kind, choice.Runbook.Parameters).Steps.Select(s => s.Name));
     }
