@@ -144,8 +144,11 @@ public sealed class BackupTests(BackupLabFixture fixture) : IClassFixture<Backup
         }
         finally
         {
-            // Other tests pick backups by time: a corrupted one must not stay.
-            Assert.Equal(0, (await Lab.RunAsync(["backup", "delete", id], Long)).ExitCode);
+            // Other tests pick backups by time: a corrupted one must not stay. pgBackRest refuses to expire the
+            // only full backup of a repository (its error 075), so a good one is taken first, whatever ran before.
+            await CreateBackupAsync("--no-copy");
+            var deleted = await Lab.RunAsync(["backup", "delete", id], Long);
+            Assert.True(deleted.ExitCode == 0, deleted.ToString());
         }
     }
 

@@ -229,7 +229,7 @@ public sealed class LabBackupPort(LabEnvironment env) : IBackupPort
         var exists = await cluster.ScalarAsync<bool>(Database, User, "SELECT to_regclass('public.records') IS NOT NULL", ct, 30);
         if (!exists) return (0, "no records table");
         var text = await cluster.ScalarAsync<string>(Database, User,
-            "SELECT count(*)::text || ':' || coalesce(md5(string_agg(seq::text || ':' || payload, ',' ORDER BY seq)), '') FROM records", ct, 300) ?? "0:";
+            Drills.LabRecordsInspector.Digest, ct, 300) ?? "0:";
         var parts = text.Split(':', 2);
         return (long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), parts[1]);
     }

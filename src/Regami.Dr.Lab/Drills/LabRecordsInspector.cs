@@ -7,7 +7,8 @@ namespace Regami.Dr.Lab.Drills;
 public sealed class LabRecordsInspector(LabEnvironment env) : IRecordsInspector
 {
     private const string SeqsInRange = "SELECT seq FROM records WHERE seq BETWEEN $1 AND $2";
-    private const string Digest = "SELECT count(*)::text || ':' || coalesce(md5(string_agg(seq::text || ':' || payload, ',' ORDER BY seq)), '') FROM records";
+    /// <summary>Row count and checksum of the records table (shared with the backup verification's scratch restores).</summary>
+    internal const string Digest = "SELECT count(*)::text || ':' || coalesce(md5(string_agg(seq::text || ':' || payload, ',' ORDER BY seq)), '') FROM records";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(60);
 
