@@ -160,7 +160,7 @@ public static class BackupCommand
     {
         var id = new Argument<string>("id") { Description = "The backup to delete, with all its copies (`regami-dr backup list`)" };
         var dry = new Option<bool>("--dry-run") { Description = "Say what would be deleted; delete nothing" };
-        var cmd = new Command("delete", "Delete one backup and every copy of it (manual backups are kept until deleted). Refused while a restore reads it or a kept differential needs it.") { id, dry };
+        var cmd = new Command("delete", "Delete one backup and every copy of it (manual backups are kept until deleted). Refused while a restore reads it, a kept differential needs it, or it is a repository's last full backup.") { id, dry };
         cmd.SetAction(async (parse, ct) =>
         {
             using var session = g.Session(parse);
@@ -173,6 +173,9 @@ public static class BackupCommand
                 throw new CliException($"{backup.Id} is being read by a running restore (`regami-dr restore list`); delete it once that restore is done", ExitCodes.Usage);
             if (all.FirstOrDefault(b => b.DependsOn == backup.Id) is { } dependent)
                 throw new CliException($"the differential {dependent.Id} restores only with {backup.Id}; delete {dependent.Id} first", ExitCodes.Usage);
+            if (RetentionPolicy.OnlyFullIn(all, backup) is { Count: > 0 } alone)
+                throw new CliException($"{backup.Id} is the last full backup in {string.Join(" and ", alone)}'s repository: without it {string.Join(" and ", alone)} could restore nothing. " +
+                    $"Take a new backup first (`regami-dr backup create`), then delete {backup.Id}", ExitCodes.Usage);
             var where = string.Join(", ", backup.Copies.Select(c => $"{c.Region} ({c.Label})"));
             if (parse.GetValue(dry)) { Console.WriteLine($"Would delete {backup.Id} ({backup.Class.Name()}) and its copies in {where}."); return ExitCodes.Ok; }
             await port.DeleteAsync(backup, ct);

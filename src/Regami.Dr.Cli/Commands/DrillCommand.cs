@@ -21,10 +21,11 @@ public static class DrillCommand
         var rate = new Option<double>("--rate") { Description = "Workload writes per second through the public name", DefaultValueFactory = _ => 50 };
         var reportDir = new Option<string?>("--report-dir") { Description = "Where the JSON, Markdown and HTML reports go (default: <state dir>/drills)" };
         var keepLab = new Option<bool>("--keep-lab") { Description = "Leave a lab the drill brought up running afterwards (AWS: stay failed over, no failback)" };
+        var promoteRestored = new Option<bool>("--promote-restored") { Description = "accidental-delete: promote the point-in-time restore (`restore promote`, loses the writes after the delete) instead of copying the deleted rows back" };
         var provider = new Option<string?>("--provider") { Description = "The provider to drill (lab or aws); must be the configuration's (--config). Default: the configuration's" };
-        var drill = new Command("drill", "Run a DR drill on the lab: inject the fault, let the controller fail over, measure RTO and RPO from real acknowledged writes, verify, fail back, report. Exit 0 when the targets are met.")
+        var drill = new Command("drill", "Run a DR drill on the lab: inject the fault, let the controller fail over (or restore from the backups: corruption, accidental-delete, provider-outage), measure RTO and RPO from real acknowledged writes, verify, fail back, report. Exit 0 when the targets are met. The restore scenarios destroy data on purpose.")
         {
-            scenario, rto, rpo, rate, reportDir, keepLab, provider,
+            scenario, rto, rpo, rate, reportDir, keepLab, promoteRestored, provider,
         };
         drill.SetAction(async (parse, ct) =>
         {
@@ -42,7 +43,10 @@ public static class DrillCommand
                 parse.GetValue(rate), parse.GetValue(reportDir), parse.GetValue(keepLab), RunbookInvoker.Actor)
             {
                 Policy = config.FailoverPolicy, // the configured RPO guard, as every other runbook
+                PromoteRestored = parse.GetValue(promoteRestored),
             };
+            if (request.PromoteRestored && chosen.DataLoss != DataLossKind.DeleteRecords)
+                throw new CliException($"--promote-restored applies to --scenario accidental-delete only ({chosen.Name} always {(chosen.DataLoss is null ? "fails over" : "promotes its restore")})", ExitCodes.Usage);
             if (parse.GetValue(provider) is { } wanted && wanted != session.Bundle.Name)
                 throw new CliException($"--provider {wanted}: {session.Configuration.Source} says provider: {session.Bundle.Name}; pass --config with a {wanted} configuration", ExitCodes.Usage);
             DrillReport report;

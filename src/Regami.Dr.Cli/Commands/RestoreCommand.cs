@@ -17,11 +17,12 @@ public static class RestoreCommand
         var snapshot = new Option<string?>("--snapshot") { Description = "Restore this backup (its id from `regami-dr backup list`) as of its consistent point" };
         var toTime = new Option<string?>("--to-time") { Description = "Restore to this point in time (ISO 8601 UTC, e.g. 2026-11-29T14:03:00Z): WAL replayed up to it" };
         var name = new Option<string?>("--as") { Description = "The new instance's name (lower-case letters, digits, '-')" };
+        var latest = new Option<bool>("--latest") { Description = "Restore the newest backup and replay every archived WAL segment (the newest recoverable point: when the databases themselves are lost)" };
         var region = new Option<string?>("--region") { Description = "The region to restore into (default: the primary's)" };
         var dry = new Option<bool>("--dry-run") { Description = "Check the request and print what would be restored; restore nothing" };
         var restore = new Command("restore", "Restore a backup or a point in time into a new instance beside the lab's, and print how to connect to it.")
         {
-            snapshot, toTime, name, region, dry,
+            snapshot, toTime, latest, name, region, dry,
         };
         restore.SetAction(async (parse, ct) =>
         {
@@ -42,14 +43,14 @@ public static class RestoreCommand
             RestorePlan plan;
             try
             {
-                plan = RestorePlanner.Plan(new RestoreRequest(asName, parse.GetValue(snapshot), t, parse.GetValue(region)),
+                plan = RestorePlanner.Plan(new RestoreRequest(asName, parse.GetValue(snapshot), t, parse.GetValue(region), parse.GetValue(latest)),
                     await port.ListAsync(ct), await port.WindowAsync(ct), session.Time.GetUtcNow(), existing, regions, topology.Primary ?? regions[0]);
             }
             catch (RestoreRequestException e) { throw new CliException(e.Message, ExitCodes.Usage); }
-            var what = $"{plan.Name} in {plan.Region} from {plan.Copy.Label} ({plan.Copy.Region}'s repository)" + (plan.ToTime is { } to ? $" replayed to {to:yyyy-MM-ddTHH:mm:ss.fffZ}" : " at its consistent point");
+            var what = $"{plan.Name} in {plan.Region} from {plan.Copy.Label} ({plan.Copy.Region}'s repository)" + (plan.ToTime is { } to ? $" replayed to {to:yyyy-MM-ddTHH:mm:ss.fffZ}" : plan.Latest ? " with every archived WAL segment replayed" : " at its consistent point");
             if (parse.GetValue(dry))
             {
-                if (parse.GetValue(g.Output) == OutputFormat.Json) Json.Write(new { dryRun = true, plan.Name, plan.Region, backupId = plan.Backup.Id, backupLabel = plan.Copy.Label, sourceRegion = plan.Copy.Region, plan.ToTime });
+                if (parse.GetValue(g.Output) == OutputFormat.Json) Json.Write(new { dryRun = true, plan.Name, plan.Region, backupId = plan.Backup.Id, backupLabel = plan.Copy.Label, sourceRegion = plan.Copy.Region, plan.ToTime, plan.Latest });
                 else Console.WriteLine($"Would restore {what}.");
                 return ExitCodes.Ok;
             }

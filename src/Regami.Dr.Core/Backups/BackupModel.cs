@@ -98,8 +98,9 @@ public sealed record CopyIntegrity(string Region, string Label, bool Valid, IRea
 /// <summary>A backup restored into a scratch instance that answered queries: the only proof that it restores.</summary>
 public sealed record RestoreProof(bool Passed, double Seconds, long? Rows, string? Checksum, string? Error);
 
-/// <summary>A restore asks for a snapshot (a backup's id) or a point in time, into a new instance.</summary>
-public sealed record RestoreRequest(string Name, string? SnapshotId, DateTimeOffset? ToTime, string? Region);
+/// <summary>A restore asks for a snapshot (a backup's id), a point in time, or the latest point archived, into a new instance.</summary>
+/// <param name="Latest">Replay every archived WAL segment (the newest recoverable point): the recovery when the databases themselves are lost.</param>
+public sealed record RestoreRequest(string Name, string? SnapshotId, DateTimeOffset? ToTime, string? Region, bool Latest = false);
 
 /// <summary>A database restored into a new instance beside the lab's (the running primary is never overwritten).</summary>
 public sealed record RestoredInstance

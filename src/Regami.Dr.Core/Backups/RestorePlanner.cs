@@ -5,7 +5,12 @@ public sealed class RestoreRequestException(string message) : Exception(message)
 
 /// <summary>What a restore will do: which copy of which backup, into which region, up to which instant.</summary>
 /// <param name="ToTime">For a point-in-time restore: replay WAL up to this instant (inclusive); null restores the backup's consistent point.</param>
-public sealed record RestorePlan(string Name, string Region, BackupRecord Backup, BackupCopy Copy, DateTimeOffset? ToTime);
+/// <param name="Latest">Replay every archived WAL segment after the backup (the newest recoverable point); <paramref name="ToTime"/> is then null.</param>
+public sealed record RestorePlan(string Name, string Region, BackupRecord Backup, BackupCopy Copy, DateTimeOffset? ToTime, bool Latest = false)
+{
+    /// <summary>What the instance is restored to, for people: <c>snapshot ID</c>, <c>time T</c> or <c>latest (ID + all archived WAL)</c>.</summary>
+    public string Source => ToTime is { } t ? $"time {t:yyyy-MM-ddTHH:mm:ss.fffZ}" : Latest ? $"latest ({Backup.Id} + all archived WAL)" : $"snapshot {Backup.Id}";
+}
 
 /// <summary>
 /// Checks a restore request against the backups and the recoverable window, before anything is
@@ -27,8 +32,8 @@ public static class RestorePlanner
         var region = request.Region ?? defaultRegion;
         if (!regions.Contains(region))
             throw new RestoreRequestException($"unknown region '{region}'; regions: {string.Join(", ", regions)}");
-        if ((request.SnapshotId is null) == (request.ToTime is null))
-            throw new RestoreRequestException("give exactly one of --snapshot ID and --to-time T");
+        if ((request.SnapshotId is not null ? 1 : 0) + (request.ToTime is not null ? 1 : 0) + (request.Latest ? 1 : 0) != 1)
+            throw new RestoreRequestException("give exactly one of --snapshot ID, --to-time T and --latest");
         if (backups.Count == 0)
             throw new RestoreRequestException("there is no backup to restore from; take one with `regami-dr backup create`");
         // The region's own repository first (a restore reads locally), then the others.
@@ -40,6 +45,16 @@ public static class RestorePlanner
                 ?? throw new RestoreRequestException(UnknownBackup(id, backups.Select(b => b.Id)));
             var copy = order.Select(backup.CopyIn).FirstOrDefault(c => c is not null)!;
             return new RestorePlan(request.Name, region, backup, copy, null);
+        }
+
+        if (request.Latest)
+        {
+            // The newest copy, the region's own repository first: every archived segment after it is replayed.
+            foreach (var r in order)
+            {
+                var newest = backups.Select(b => (Backup: b, Copy: b.CopyIn(r))).Where(x => x.Copy is not null).OrderByDescending(x => x.Copy!.FinishedAt).FirstOrDefault();
+                if (newest.Backup is not null) return new RestorePlan(request.Name, region, newest.Backup, newest.Copy!, null, Latest: true);
+            }
         }
 
         var t = request.ToTime!.Value.ToUniversalTime();

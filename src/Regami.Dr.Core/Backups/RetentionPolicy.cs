@@ -106,6 +106,26 @@ public static class RetentionPolicy
                 }
             }
         } while (changed);
+        // Every repository keeps a full backup: without one its region restores nothing (and pgBackRest refuses to
+        // expire a repository's last full backup, error 075). When the policy would delete them all, the newest stays.
+        foreach (var region in backups.SelectMany(b => b.Regions).Distinct())
+        {
+            var fulls = backups.Where(b => b.Kind == "full" && b.CopyIn(region) is not null).ToList();
+            if (fulls.Count > 0 && fulls.All(b => reasons[b.Id].Delete))
+            {
+                var keep = fulls.MaxBy(b => b.FinishedAt)!;
+                reasons[keep.Id] = (false, $"expired, but it is the last full backup in {region}'s repository (without one {region} restores nothing)");
+            }
+        }
         return new PrunePlan(now, backups.OrderBy(b => b.FinishedAt).Select(b => new PruneItem(b, reasons[b.Id].Delete, reasons[b.Id].Reason)).ToList());
+    }
+
+    /// <summary>The regions whose repository holds no other full backup than <paramref name="backup"/>'s copy: deleting it would leave them nothing to restore.</summary>
+    public static IReadOnlyList<string> OnlyFullIn(IReadOnlyList<BackupRecord> backups, BackupRecord backup)
+    {
+        ArgumentNullException.ThrowIfNull(backups);
+        ArgumentNullException.ThrowIfNull(backup);
+        if (backup.Kind != "full") return [];
+        return backup.Regions.Where(region => !backups.Any(b => b.Id != backup.Id && b.Kind == "full" && b.CopyIn(region) is not null)).ToList();
     }
 }

@@ -18,4 +18,7 @@ public static class DrillCheckNames
     public const string RegionsConsistent = "regions hold the same rows after failback";
     public const string RolesRestored = "roles restored";
     public const string AuditVerifies = "audit trail verifies";
+    public const string LossesAfterRecoveryPoint = "every write older than the recovery point is there";
+    public const string DeletedRowsBack = "every deleted acknowledged row is back";
+    public const string RestoredInstanceGone = "the restored instance was adopted or dropped";
 }

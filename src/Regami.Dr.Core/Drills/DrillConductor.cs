@@ -16,6 +16,9 @@ namespace Regami.Dr.Core.Drills;
 /// <param name="Actor">Who runs the drill, for the audit trail (<c>user@host</c>).</param>
 public sealed record DrillRequest(DrillScenario Scenario, DrillTargets Targets, double Rate, string? ReportDirectory, bool KeepEnvironment, string Actor)
 {
+    /// <summary>Accidental deletion: promote the point-in-time restore instead of copying the deleted rows back (loses the writes after the delete).</summary>
+    public bool PromoteRestored { get; init; }
+
     /// <summary>
     /// The RPO guard's limits and the runbooks' waits for the drill's own runs (switchover, forced
     /// failover, failback): the configuration's (<c>DrConfiguration.FailoverPolicy</c>), never built-in defaults.
@@ -29,7 +32,7 @@ public sealed record DrillRequest(DrillScenario Scenario, DrillTargets Targets, 
 /// switchover), measure RTO and RPO from real acknowledgements, smoke-test, check data against the
 /// databases themselves, fail back, check again, report. Says each milestone through <c>say</c>.
 /// </summary>
-public sealed class DrillConductor(DrillPorts ports, TimeProvider time, Action<string> say, DrillTimings? timings = null)
+public sealed partial class DrillConductor(DrillPorts ports, TimeProvider time, Action<string> say, DrillTimings? timings = null)
 {
     /// <summary>The actor of the drill's own runbook runs (the switchover, the switch back, the failback).</summary>
     public const string RunbookActor = "drill";
@@ -68,21 +71,14 @@ public sealed class DrillConductor(DrillPorts ports, TimeProvider time, Action<s
         var broughtUp = await EnsureEnvironmentAsync(scenario, ct);
         try
         {
-            // Never start on a broken system.
-            var before = await ports.Status.ReadAsync(ct);
-            var problems = DrillPreflight.Problems(before);
-            if (problems.Count > 0) throw new DrillRefusedException("the lab is not healthy, so the drill did not start: " + string.Join("; ", problems));
+            if (scenario.Recovery == RecoveryPath.Restore) return await RunRestoreAsync(request, startedAt, ct);
+
+            var before = await PreflightAsync(ct);
             var home = before.PrimaryRegion!;
             var standby = before.Replication.ReplicaRegion;
             Mark($"preflight: {home} primary and healthy, {standby} streaming ({before.Replication.LagBytes ?? 0} bytes behind), DNS answers {before.Traffic.ActiveRegion}");
-
-            // The workload, through the public name, on seqs no earlier drill used.
-            var firstSeq = await ports.Records.MaxSeqAsync(home, ct) + 1;
-            var workload = ports.Workloads.Create(request.Rate, firstSeq);
-            using var stopWorkload = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var workloadTask = workload.RunAsync(stopWorkload.Token);
-            Mark($"workload started: {request.Rate:0} writes/s through {ports.Workloads.PublicName}, seqs from {firstSeq}");
-            await WaitForAcknowledgedAsync(workload, Math.Max(timings.MinimumWrites, request.Rate), timings.WorkloadAcknowledged, "the workload to be acknowledged", ct);
+            using var run = await StartWorkloadAsync(request, home, ct);
+            var workload = run.Workload;
 
             // The fault and the controller's failover, or the planned switchover.
             var (faultAt, recoveryRun) = scenario.Fault is { } fault
@@ -93,14 +89,7 @@ public sealed class DrillConductor(DrillPorts ports, TimeProvider time, Action<s
             Mark($"recovered by run {recoveryRun.Id} ({recoveryRun.Kind}, {recoveryRun.Outcome.ToString().ToLowerInvariant()})");
 
             // Keep writing until acknowledgements flow again through the new region, then stop.
-            await WaitForAcknowledgedAsync(workload, Math.Max(timings.MinimumWrites, request.Rate / 2), timings.WritesAfterRecovery,
-                "writes to be acknowledged after recovery", ct);
-            await stopWorkload.CancelAsync();
-            await workloadTask;
-            var attempts = workload.Attempts();
-            var seqs = new SeqRange(firstSeq, attempts.Count == 0 ? firstSeq : attempts.Max(a => a.Seq));
-            var done = workload.Progress;
-            Mark($"workload stopped: {done.Acknowledged} acknowledged, {done.Refused} refused, {done.Unknown} unknown");
+            var (attempts, seqs) = await StopWorkloadAfterRecoveryAsync(run, request, ct);
 
             // Smoke tests and data after the recovery.
             var present = await CheckAfterRecoveryAsync(scenario, before, attempts, seqs, home, ct);
@@ -108,29 +97,8 @@ public sealed class DrillConductor(DrillPorts ports, TimeProvider time, Action<s
             // Fail back, and check the regions agree.
             await FailBackAsync(scenario, home, request.Policy, ct);
             await CheckConsistencyAsync(scenario, ct);
-            if (scenario.Runs(DrillCheckKind.AuditVerifies))
-            {
-                var audit = await ports.Audit.VerifyAsync(ct);
-                Check(DrillCheckNames.AuditVerifies, audit.Valid, audit.Sentence);
-            }
-
-            var report = DrillReport.From(new DrillObservations
-            {
-                Scenario = scenario.Name,
-                Targets = request.Targets,
-                Marks = marks,
-                Attempts = attempts,
-                PresentSeqs = present,
-                Checks = checks,
-                Timeline = timeline,
-                StartedAt = startedAt,
-                FinishedAt = time.GetUtcNow(),
-                ReplicationMode = before.Replication.Mode == ReplicationMode.Sync
-                    ? "sync (the promoted standby ran async until failback rebuilt a standby)"
-                    : "async",
-                Environment = ports.Host.Describe(await ports.Records.ServerVersionAsync(home, ct)),
-            });
-            return await PublishAsync(report, request, ct);
+            return await ReportAsync(request, startedAt, marks, attempts, present, home,
+                before.Replication.Mode == ReplicationMode.Sync ? "sync (the promoted standby ran async until failback rebuilt a standby)" : "async", null, ct);
         }
         finally
         {
@@ -146,7 +114,9 @@ public sealed class DrillConductor(DrillPorts ports, TimeProvider time, Action<s
     private async Task<bool> EnsureEnvironmentAsync(DrillScenario scenario, CancellationToken ct)
     {
         var state = await ports.Environment.ProbeAsync(ct);
-        var controller = scenario.Planned ? ControllerRequirement.AsConfigured : ControllerRequirement.Required;
+        // Only a failover scenario needs the controller: the others recover by the drill's own runbooks.
+        var needsController = scenario.Recovery == RecoveryPath.ControllerFailover;
+        var controller = needsController ? ControllerRequirement.Required : ControllerRequirement.AsConfigured;
         void Report(string message) => say($"          … {message}");
         if (!state.IsUp)
         {
@@ -154,7 +124,7 @@ public sealed class DrillConductor(DrillPorts ports, TimeProvider time, Action<s
             await ports.Environment.EnsureUpAsync(controller, Report, ct);
             return state.WasStopped;
         }
-        if (!scenario.Planned && !state.ControllerRunning)
+        if (needsController && !state.ControllerRunning)
         {
             Mark("starting the controller (an unplanned scenario needs it)");
             await ports.Environment.EnsureUpAsync(controller, Report, ct);
@@ -269,15 +239,7 @@ public sealed class DrillConductor(DrillPorts ports, TimeProvider time, Action<s
     private async Task<IReadOnlySet<long>> CheckAfterRecoveryAsync(DrillScenario scenario, SystemStatus before, IReadOnlyList<WriteAttempt> attempts,
         SeqRange seqs, string home, CancellationToken ct)
     {
-        var after = await ports.Status.ReadAsync(ct);
-        var newPrimary = after.PrimaryRegion;
-        if (scenario.Runs(DrillCheckKind.SmokeTests))
-            foreach (var smoke in await ports.Smoke.RunAsync(ct)) Check(smoke.Name, smoke.Passed, smoke.Detail ?? "");
-        if (scenario.Runs(DrillCheckKind.SingleWritablePrimary))
-            Check(DrillCheckNames.SingleWritablePrimary, after.Regions.Count(r => r.Database.Writable) == 1,
-                $"writable: {string.Join(", ", after.Regions.Where(r => r.Database.Writable).Select(r => r.Name))}");
-        if (scenario.Runs(DrillCheckKind.TrafficFollowsPrimary))
-            Check(DrillCheckNames.TrafficFollowsPrimary, after.Traffic.ActiveRegion == newPrimary, $"{after.Traffic.Name} → {after.Traffic.ActiveRegion}, primary {newPrimary}");
+        var newPrimary = (await ServiceChecksAsync(scenario, ct)).PrimaryRegion;
 
         var present = await ports.Records.PresentSeqsAsync(newPrimary!, seqs, ct);
         var writes = WriteSetChecker.Classify(attempts, present);
@@ -357,6 +319,95 @@ public sealed class DrillConductor(DrillPorts ports, TimeProvider time, Action<s
             Check(DrillCheckNames.RolesRestored, status.PrimaryRegion == topology.HomeRegion && status.Replication.Streaming,
                 $"primary {status.PrimaryRegion}, replication {(status.Replication.Streaming ? "streaming" : "not streaming")}");
         }
+    }
+
+    /// <summary>Never start on a broken system: the status, or <see cref="DrillRefusedException"/> naming what is wrong.</summary>
+    private async Task<SystemStatus> PreflightAsync(CancellationToken ct)
+    {
+        var before = await ports.Status.ReadAsync(ct);
+        var problems = DrillPreflight.Problems(before);
+        if (problems.Count > 0) throw new DrillRefusedException("the lab is not healthy, so the drill did not start: " + string.Join("; ", problems));
+        return before;
+    }
+
+    /// <summary>The workload of a drill while it runs: stopped by <see cref="StopWorkloadAfterRecoveryAsync"/>, or with the drill.</summary>
+    private sealed class WorkloadRun(IDrillWorkload workload, long firstSeq, CancellationTokenSource stop, Task task) : IDisposable
+    {
+        public IDrillWorkload Workload => workload;
+        public long FirstSeq => firstSeq;
+
+        public async Task StopAsync()
+        {
+            await stop.CancelAsync();
+            await task;
+        }
+
+        public void Dispose() => stop.Dispose();
+    }
+
+    /// <summary>The workload, through the public name, on seqs no earlier drill used; returns once it is acknowledged.</summary>
+    private async Task<WorkloadRun> StartWorkloadAsync(DrillRequest request, string home, CancellationToken ct)
+    {
+        var firstSeq = await ports.Records.MaxSeqAsync(home, ct) + 1;
+        var workload = ports.Workloads.Create(request.Rate, firstSeq);
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var run = new WorkloadRun(workload, firstSeq, stop, workload.RunAsync(stop.Token));
+        Mark($"workload started: {request.Rate:0} writes/s through {ports.Workloads.PublicName}, seqs from {firstSeq}");
+        await WaitForAcknowledgedAsync(workload, Math.Max(timings.MinimumWrites, request.Rate), timings.WorkloadAcknowledged, "the workload to be acknowledged", ct);
+        return run;
+    }
+
+    /// <summary>Keeps writing until acknowledgements flow again after the recovery, then stops: every attempt, and the seqs they span.</summary>
+    private async Task<(IReadOnlyList<WriteAttempt> Attempts, SeqRange Seqs)> StopWorkloadAfterRecoveryAsync(WorkloadRun run, DrillRequest request, CancellationToken ct)
+    {
+        await WaitForAcknowledgedAsync(run.Workload, Math.Max(timings.MinimumWrites, request.Rate / 2), timings.WritesAfterRecovery,
+            "writes to be acknowledged after recovery", ct);
+        await run.StopAsync();
+        var attempts = run.Workload.Attempts();
+        var done = run.Workload.Progress;
+        Mark($"workload stopped: {done.Acknowledged} acknowledged, {done.Refused} refused, {done.Unknown} unknown");
+        return (attempts, new SeqRange(run.FirstSeq, attempts.Count == 0 ? run.FirstSeq : attempts.Max(a => a.Seq)));
+    }
+
+    /// <summary>Smoke tests through the public name, exactly one writer, traffic on the primary; returns the status they were judged on.</summary>
+    private async Task<SystemStatus> ServiceChecksAsync(DrillScenario scenario, CancellationToken ct)
+    {
+        var after = await ports.Status.ReadAsync(ct);
+        if (scenario.Runs(DrillCheckKind.SmokeTests))
+            foreach (var smoke in await ports.Smoke.RunAsync(ct)) Check(smoke.Name, smoke.Passed, smoke.Detail ?? "");
+        if (scenario.Runs(DrillCheckKind.SingleWritablePrimary))
+            Check(DrillCheckNames.SingleWritablePrimary, after.Regions.Count(r => r.Database.Writable) == 1,
+                $"writable: {string.Join(", ", after.Regions.Where(r => r.Database.Writable).Select(r => r.Name))}");
+        if (scenario.Runs(DrillCheckKind.TrafficFollowsPrimary))
+            Check(DrillCheckNames.TrafficFollowsPrimary, after.Traffic.ActiveRegion == after.PrimaryRegion, $"{after.Traffic.Name} → {after.Traffic.ActiveRegion}, primary {after.PrimaryRegion}");
+        return after;
+    }
+
+    /// <summary>The audit check, then the report measured from everything observed, published and audited.</summary>
+    private async Task<DrillReport> ReportAsync(DrillRequest request, DateTimeOffset startedAt, DrillMarks marks, IReadOnlyList<WriteAttempt> attempts,
+        IReadOnlySet<long> present, string home, string replicationMode, DrillRestore? restore, CancellationToken ct)
+    {
+        if (request.Scenario.Runs(DrillCheckKind.AuditVerifies))
+        {
+            var audit = await ports.Audit.VerifyAsync(ct);
+            Check(DrillCheckNames.AuditVerifies, audit.Valid, audit.Sentence);
+        }
+        var report = DrillReport.From(new DrillObservations
+        {
+            Scenario = request.Scenario.Name,
+            Targets = request.Targets,
+            Marks = marks,
+            Attempts = attempts,
+            PresentSeqs = present,
+            Checks = checks,
+            Timeline = timeline,
+            StartedAt = startedAt,
+            FinishedAt = time.GetUtcNow(),
+            ReplicationMode = replicationMode,
+            Environment = ports.Host.Describe(await ports.Records.ServerVersionAsync(home, ct)),
+            Restore = restore,
+        });
+        return await PublishAsync(report, request, ct);
     }
 
     private async Task<DrillReport> PublishAsync(DrillReport report, DrillRequest request, CancellationToken ct)

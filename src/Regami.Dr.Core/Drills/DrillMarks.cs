@@ -17,7 +17,10 @@ public sealed record DrillMarks(DateTimeOffset FaultInjected)
     /// <summary>The old primary was fenced (read-only or stopped).</summary>
     public DateTimeOffset? Fenced { get; init; }
 
-    /// <summary>The standby database was promoted and writable.</summary>
+    /// <summary>A restore scenario's restored instance answered (the backup restored, its WAL replayed).</summary>
+    public DateTimeOffset? Restored { get; init; }
+
+    /// <summary>The standby database was promoted and writable (a restore scenario: the restored instance adopted as the primary).</summary>
     public DateTimeOffset? Promoted { get; init; }
 
     /// <summary>The standby region's compute was scaled up and healthy.</summary>
@@ -25,6 +28,12 @@ public sealed record DrillMarks(DateTimeOffset FaultInjected)
 
     /// <summary>The public name answered the new region.</summary>
     public DateTimeOffset? TrafficSwitched { get; init; }
+
+    /// <summary>
+    /// A restore scenario that copies rows back: the lost rows were back on the primary. The service may have
+    /// answered all along; the RTO then runs to this mark, since the data was not recovered before it.
+    /// </summary>
+    public DateTimeOffset? DataRestored { get; init; }
 
     /// <summary>
     /// The first acknowledged write after recovery. Normally left null: it is measured from the workload
@@ -39,11 +48,13 @@ public static class DrillPhaseNames
     public const string Detection = "detection";
     public const string Decision = "decision";
     public const string Fencing = "fencing";
+    public const string Restore = "restore";
     public const string Promotion = "promotion";
     public const string Compute = "compute";
     public const string TrafficSwitch = "traffic switch";
+    public const string CopyBack = "copy back";
     public const string FirstSuccess = "first success";
 
     public static readonly IReadOnlyList<string> All =
-        [Detection, Decision, Fencing, Promotion, Compute, TrafficSwitch, FirstSuccess];
+        [Detection, Decision, Fencing, Restore, Promotion, Compute, TrafficSwitch, CopyBack, FirstSuccess];
 }

@@ -46,7 +46,7 @@ public sealed record DrillMeasurement(
         ArgumentNullException.ThrowIfNull(presentSeqs);
         ArgumentNullException.ThrowIfNull(marks);
         var writes = WriteSetChecker.Classify(attempts, presentSeqs);
-        var recovery = MeasureRecovery(attempts, marks.FaultInjected);
+        var recovery = WithDataRestored(MeasureRecovery(attempts, marks.FaultInjected), marks);
         var dataLoss = MeasureDataLoss(attempts, writes, marks.FaultInjected);
         var phases = MeasurePhases(marks, marks.FirstSuccess ?? recovery.RecoveredAt);
         return new DrillMeasurement(marks.FaultInjected, writes, recovery, dataLoss, phases,
@@ -96,6 +96,18 @@ public sealed record DrillMeasurement(
     }
 
     /// <summary>
+    /// A scenario whose data came back after the service did (rows copied back from a restore while the service
+    /// kept answering): recovery is when the data was back. The outage periods stay the workload's.
+    /// </summary>
+    public static DrillRecovery WithDataRestored(DrillRecovery service, DrillMarks marks)
+    {
+        if (marks.DataRestored is not { } back || service.RecoveredAt is not { } answered || back <= answered) return service;
+        var rto = back - marks.FaultInjected;
+        return new DrillRecovery(back, rto < TimeSpan.Zero ? TimeSpan.Zero : rto, service.OutagePeriods,
+            $"the lost rows were back at {back:HH:mm:ss.fff}Z; the service answered from {answered:HH:mm:ss.fff}Z ({service.Reason})");
+    }
+
+    /// <summary>
     /// The data-loss window, per DESIGN §2: zero when nothing acknowledged is missing; otherwise the end of the
     /// window (the fault, or the newest lost commit if one was acknowledged after the fault) minus the commit time
     /// of the last safe write — the newest surviving acknowledged write committed before the oldest lost one, so the
@@ -128,7 +140,7 @@ public sealed record DrillMeasurement(
     }
 
     /// <summary>
-    /// The RTO as consecutive phases (detection, decision, fencing, promotion, compute, traffic switch, first success):
+    /// The RTO as consecutive phases (detection, decision, fencing, restore, promotion, compute, traffic switch, copy back, first success):
     /// each runs from the latest earlier observed mark (the fault for the first) to its own mark. A phase whose mark is
     /// missing is left out and its time falls into the next observed phase; a mark earlier than the one before it gives a
     /// 0 s phase. So the phases always add up to <paramref name="firstSuccess"/> − fault (the RTO) when it is known.
@@ -140,9 +152,11 @@ public sealed record DrillMeasurement(
             (DrillPhaseNames.Detection, marks.Detected),
             (DrillPhaseNames.Decision, marks.Decided),
             (DrillPhaseNames.Fencing, marks.Fenced),
+            (DrillPhaseNames.Restore, marks.Restored),
             (DrillPhaseNames.Promotion, marks.Promoted),
             (DrillPhaseNames.Compute, marks.ComputeReady),
             (DrillPhaseNames.TrafficSwitch, marks.TrafficSwitched),
+            (DrillPhaseNames.CopyBack, marks.DataRestored),
             (DrillPhaseNames.FirstSuccess, firstSuccess),
         ];
 

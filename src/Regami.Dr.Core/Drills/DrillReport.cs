@@ -117,6 +117,26 @@ public sealed record DrillMeasured(
     internal static double Round(double seconds) => Math.Round(seconds, 3, MidpointRounding.AwayFromZero);
 }
 
+/// <summary>What a restore scenario restored, and how the data came back (the report's <c>restore</c>).</summary>
+/// <param name="Instance">The restored instance's name.</param>
+/// <param name="Source">What it was restored from: <c>snapshot ID</c>, <c>time T</c>, <c>latest (ID + all archived WAL)</c>.</param>
+/// <param name="FromRegion">The region whose backup repository it was restored from.</param>
+/// <param name="RecoveryPoint">The newest point in time the restored data holds: the snapshot's consistent point, the time restored to, or the newest acknowledged write found.</param>
+/// <param name="Recovery"><c>promoted</c> (restore promote made it the primary) or <c>rows copied back</c>.</param>
+/// <param name="RowsDestroyed">Rows the fault destroyed, when known.</param>
+/// <param name="RowsCopiedBack">Rows copied back into the primary (the copy-back recovery).</param>
+public sealed record DrillRestore(
+    string Instance,
+    string Region,
+    string Source,
+    string BackupId,
+    string FromRegion,
+    DateTimeOffset? RecoveryPoint,
+    double RestoreSeconds,
+    string Recovery,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? RowsDestroyed,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? RowsCopiedBack);
+
 /// <summary>Everything a drill observed, from which <see cref="DrillReport.From(DrillObservations)"/> measures and judges.</summary>
 public sealed record DrillObservations
 {
@@ -135,6 +155,8 @@ public sealed record DrillObservations
     public string? ReplicationMode { get; init; }
     public DrillEnvironment? Environment { get; init; }
     public DrillReportPaths? Reports { get; init; }
+    /// <summary>A restore scenario's restore; null for the failover scenarios.</summary>
+    public DrillRestore? Restore { get; init; }
 }
 
 /// <summary>The drill report (contract: schemas/drill-report.schema.json).</summary>
@@ -153,6 +175,10 @@ public sealed record DrillReport(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DrillEnvironment? Environment,
     DrillWriteChart Writes)
 {
+    /// <summary>A restore scenario's restore (<see cref="DrillObservations.Restore"/>); null for the failover scenarios.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DrillRestore? Restore { get; init; }
+
     public const string NoUnexpectedWritesCheck = "no unexpected writes";
     public const string FirstSuccessEvent = "first acknowledged write after recovery";
 
@@ -203,7 +229,10 @@ public sealed record DrillReport(
             o.FinishedAt,
             DrillMeasured.Round((o.FinishedAt - o.StartedAt).TotalSeconds),
             o.Environment,
-            DrillWriteChart.FromAttempts(o.Attempts));
+            DrillWriteChart.FromAttempts(o.Attempts))
+        {
+            Restore = o.Restore,
+        };
     }
 
     /// <summary>Up to 20 seqs, then "… (N more)".</summary>

@@ -89,6 +89,22 @@ internal static class DrillReportSections
                 numeric: [1]),
         };
 
+        if (r.Restore is { } restore)
+        {
+            // After the targets: what the recovery started from is what the RPO is judged by.
+            List<IReadOnlyList<ReportCell>> rows =
+            [
+                ["Restored", $"{restore.Source}, from {restore.FromRegion}'s repository"],
+                ["Backup", new ReportCell(restore.BackupId, CellStyle.Literal)],
+                ["Recovery point", restore.RecoveryPoint is { } point ? Utc(point) : "unknown"],
+                ["Instance", $"{restore.Instance} in {restore.Region}, restored in {Seconds(restore.RestoreSeconds)}"],
+                ["Recovery", restore.Recovery],
+            ];
+            if (restore.RowsDestroyed is { } destroyed) rows.Add(["Rows destroyed", Count(destroyed)]);
+            if (restore.RowsCopiedBack is { } copied) rows.Add(["Rows copied back", Count(copied)]);
+            sections.Insert(2, Section("Restore", ["", ""], rows));
+        }
+
         if (r.Environment is { } env)
         {
             sections.Add(Section("Environment", ["", ""],
@@ -142,7 +158,7 @@ internal static class DrillReportSections
 
     internal static string Seconds(double seconds) => Number(seconds) + " s";
 
-    internal static string Count(int n) => n.ToString(CultureInfo.InvariantCulture);
+    internal static string Count(long n) => n.ToString(CultureInfo.InvariantCulture);
 
     internal static string SinceFault(DateTimeOffset at, DateTimeOffset fault)
     {

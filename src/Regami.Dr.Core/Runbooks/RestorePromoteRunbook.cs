@@ -19,6 +19,8 @@ public static class RestorePromoteRunbook
 
     public static class StepNames
     {
+        public const string StopWrites = "stop-writes";
+        public const string RestoreBackup = "restore-backup";
         public const string CheckRestored = "check-restored";
         public const string AdoptRestored = "adopt-restored";
         public const string RebuildStandby = "rebuild-standby";
@@ -47,6 +49,48 @@ public static class RestorePromoteRunbook
             BackupAfter(name, backups),
         ]);
     }
+
+    /// <summary>
+    /// The restore and its promotion as one run, for the recoveries that start from nothing restored yet (the
+    /// corruption and provider-outage drills): the whole recovery holds the runbook lock, so the controller,
+    /// which sees a primary without compute or without a database, waits instead of failing over to a standby
+    /// that replayed the damage. <paramref name="stopWritesFirst"/> scales the primary's compute to 0 before
+    /// the restore: a damaged database must take no more writes (the application re-creates a dropped table
+    /// and writes into it, and the restore would lose those writes).
+    /// </summary>
+    public static Runbook BuildWithRestore(RestorePlan plan, bool stopWritesFirst, string primary, string other, DrPorts ports, IBackupPort backups, FailoverPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var promote = Build(plan.Name, plan.Region, primary, other, ports, backups, policy);
+        var p = new Dictionary<string, string>(promote.Parameters) { ["restore"] = plan.Source, ["backup"] = plan.Copy.Label, ["repository"] = plan.Copy.Region };
+        List<RunbookStep> first = stopWritesFirst ? [StopWrites(primary, ports)] : [];
+        return new Runbook(Kind, p, [.. first, RestoreBackup(plan, backups), .. promote.Steps]);
+    }
+
+    private static RunbookStep StopWrites(string primary, DrPorts ports) => new()
+    {
+        Name = StepNames.StopWrites,
+        Description = $"scale {primary}'s compute to 0 before the restore: the damaged database takes no more writes",
+        Region = primary,
+        Options = new StepOptions(TimeSpan.FromSeconds(30), 1),
+        AlreadyDone = async (ctx, ct) => (await ports.Compute.ObserveAsync(primary, ct)) is { Desired: 0, Running: 0 } ? "no instances run there" : null,
+        Execute = (ctx, ct) => ports.Compute.ScaleAsync(primary, 0, ct),
+    };
+
+    private static RunbookStep RestoreBackup(RestorePlan plan, IBackupPort backups) => new()
+    {
+        Name = StepNames.RestoreBackup,
+        Description = $"restore {plan.Source} from {plan.Copy.Region}'s repository into a new instance {plan.Name} in {plan.Region}",
+        Region = plan.Region,
+        Options = new StepOptions(TimeSpan.FromHours(6), 1),
+        AlreadyDone = async (ctx, ct) => (await backups.ListRestoresAsync(ct)).FirstOrDefault(r => r.Name == plan.Name) is { State: "running" } r
+            ? $"{plan.Name} is restored already ({r.Host}:{r.Port})" : null,
+        Execute = async (ctx, ct) =>
+        {
+            var r = await backups.RestoreAsync(plan, _ => { }, ct);
+            return $"{r.Name} at {r.Host}:{r.Port}, restored from {plan.Source} ({plan.Copy.Label}, {plan.Copy.Region}'s repository) in {r.Seconds:0.0} s";
+        },
+    };
 
     /// <summary>
     /// The restored instance wrote WAL with archiving off (a rescue instance must not push into the

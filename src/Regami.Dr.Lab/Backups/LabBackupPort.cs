@@ -235,13 +235,13 @@ public sealed class LabBackupPort(LabEnvironment env) : IBackupPort
     }
 
     /// <summary>pgBackRest restore into <paramref name="dir"/>/pgdata, then start and wait until it promoted itself.</summary>
-    private async Task<PostgresCluster> RestoreIntoAsync(BackupCopy copy, DateTimeOffset? toTime, string dir, string address, int port, CancellationToken ct)
+    private async Task<PostgresCluster> RestoreIntoAsync(BackupCopy copy, DateTimeOffset? toTime, string dir, string address, int port, CancellationToken ct, bool latest = false)
     {
         var data = Path.Combine(dir, "pgdata");
         System.IO.Directory.CreateDirectory(data);
         File.SetUnixFileMode(data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         if (env.IsRoot) Posix.ChownToPostgres(dir, recursive: true);
-        await engine.RestoreAsync(engine.RepoOf(copy.Region), copy.Label, data, toTime, ct);
+        await engine.RestoreAsync(engine.RepoOf(copy.Region), copy.Label, data, toTime, ct, latest);
         var log = Path.Combine(dir, "postgres.log");
         var cluster = new PostgresCluster(env.Binaries(), env.Runner, data, address, port, log);
         // Not a member of the lab's replication: no archiving into the repositories, no wait for a synchronous standby.
@@ -310,7 +310,7 @@ public sealed class LabBackupPort(LabEnvironment env) : IBackupPort
             Region = plan.Region,
             Host = address,
             Port = port,
-            Source = plan.ToTime is { } t ? $"time {t:yyyy-MM-ddTHH:mm:ss.fffZ}" : $"snapshot {plan.Backup.Id}",
+            Source = plan.Source,
             BackupId = plan.Backup.Id,
             BackupLabel = plan.Copy.Label,
             CreatedAt = env.Time.GetUtcNow(),
@@ -321,10 +321,10 @@ public sealed class LabBackupPort(LabEnvironment env) : IBackupPort
         var sw = Stopwatch.StartNew();
         try
         {
-            if (plan.ToTime is not null) await ArchiveCurrentWalAsync(progress, ct);
+            if (plan.ToTime is not null || plan.Latest) await ArchiveCurrentWalAsync(progress, ct);
             progress($"restoring {plan.Copy.Label} from {plan.Copy.Region}'s repository into {plan.Name} ({address}:{port})" +
-                (plan.ToTime is { } to ? $", replaying WAL up to {to:yyyy-MM-ddTHH:mm:ss.fffZ}" : ""));
-            await RestoreIntoAsync(plan.Copy, plan.ToTime, restores.Directory(plan.Region, plan.Name), address, port, ct);
+                (plan.ToTime is { } to ? $", replaying WAL up to {to:yyyy-MM-ddTHH:mm:ss.fffZ}" : plan.Latest ? ", replaying every archived WAL segment" : ""));
+            await RestoreIntoAsync(plan.Copy, plan.ToTime, restores.Directory(plan.Region, plan.Name), address, port, ct, plan.Latest);
             record.Seconds = Math.Round(sw.Elapsed.TotalSeconds, 2);
         }
         catch (OperationCanceledException)
@@ -413,6 +413,9 @@ public sealed class LabBackupPort(LabEnvironment env) : IBackupPort
         foreach (var signal in new[] { "standby.signal", "recovery.signal" }) File.Delete(Path.Combine(data, signal));
         await cluster.StartAsync(ct);
         System.IO.Directory.Delete(restores.Directory(region, name), recursive: true);
+        // A repository lost with the old databases (a provider outage) gets its stanza back before the new primary's
+        // WAL is pushed there; until then archive-push fails for it and PostgreSQL keeps the segments.
+        await engine.EnsureStanzaAsync(region, ct);
         notes.Insert(0, $"{name} ({record.Source}) is now {region}'s database at {cluster.Address}:{cluster.Port} (pid {cluster.PostmasterPid()}), archiving into the repositories");
         return string.Join("; ", notes);
     }

@@ -100,14 +100,16 @@ public sealed class PgBackRest(LabEnvironment env)
     private Task<CommandResult> RunAsync(IEnumerable<string> args, TimeSpan timeout, CancellationToken ct, bool check = true) =>
         env.Runner.RunPostgresAsync(Program, Common.Concat(args), timeout, ct, check);
 
-    /// <summary>stanza-create against the primary (idempotent); the marker keeps later `lab up`s from paying for it.</summary>
+    /// <summary>
+    /// stanza-create against the primary when a repository lacks the stanza (idempotent): at the first
+    /// `lab up`, and again after a repository was lost (stanza-create re-creates the missing one and
+    /// checks the others against the database). A `lab up` with every repository in place pays nothing.
+    /// </summary>
     public async Task EnsureStanzaAsync(string primaryRegion, CancellationToken ct)
     {
-        var marker = Path.Combine(Paths.BackupDirectory, "stanza-created");
-        if (File.Exists(marker)) return;
+        if (env.Options.Regions.All(r => File.Exists(Path.Combine(Paths.BackupRepository(r.Name), "backup", Stanza, "backup.info")))) return;
         WriteConfiguration();
         await RunAsync(["stanza-create", .. Database(primaryRegion)], ShortTimeout, ct);
-        await File.WriteAllTextAsync(marker, env.Time.GetUtcNow().ToString("O"), ct);
     }
 
     /// <summary>A backup of the primary into one repository; returns the new backup's label.</summary>
@@ -197,11 +199,13 @@ public sealed class PgBackRest(LabEnvironment env)
     /// or WAL replayed up to <paramref name="toTime"/>; the instance promotes itself at the target.
     /// Archiving is off in the restored copy: a scratch or rescue instance must not push WAL into the repositories.
     /// </summary>
-    public Task<CommandResult> RestoreAsync(int repo, string label, string dataDirectory, DateTimeOffset? toTime, CancellationToken ct)
+    /// <param name="latest">Replay every archived segment (pgBackRest's default type) instead of stopping at the consistent point.</param>
+    public Task<CommandResult> RestoreAsync(int repo, string label, string dataDirectory, DateTimeOffset? toTime, CancellationToken ct, bool latest = false)
     {
-        var args = new List<string> { "restore", $"--repo={repo}", $"--set={label}", $"--pg1-path={dataDirectory}", "--archive-mode=off", "--target-action=promote" };
-        if (toTime is { } t) args.AddRange(["--type=time", $"--target={t.UtcDateTime:yyyy-MM-dd HH:mm:ss.ffffff}+00"]);
-        else args.Add("--type=immediate");
+        var args = new List<string> { "restore", $"--repo={repo}", $"--set={label}", $"--pg1-path={dataDirectory}", "--archive-mode=off" };
+        if (toTime is { } t) args.AddRange(["--type=time", $"--target={t.UtcDateTime:yyyy-MM-dd HH:mm:ss.ffffff}+00", "--target-action=promote"]);
+        else if (latest) args.Add("--type=default"); // to the end of the archive, then promote (no target to act on)
+        else args.AddRange(["--type=immediate", "--target-action=promote"]);
         return RunAsync(args, LongTimeout, ct);
     }
 

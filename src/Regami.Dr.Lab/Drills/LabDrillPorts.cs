@@ -22,5 +22,9 @@ public static class LabDrillPorts
         new LabStatusReader(env),
         new LabSmokeTests(env),
         reports,
-        new LabHostFacts(process));
+        new LabHostFacts(process))
+    {
+        Backups = new Backups.LabBackupPort(env),
+        DataLoss = new LabDataLoss(env),
+    };
 }

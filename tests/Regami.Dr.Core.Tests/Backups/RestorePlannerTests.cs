@@ -26,6 +26,24 @@ public sealed class RestorePlannerTests
         RestorePlanner.Plan(r, [Old, Recent], Window, Now, existing ?? [], Regions, "eu-west-3");
 
     [Fact]
+    public void A_latest_restore_takes_the_newest_copy_in_its_region_and_else_the_newest_elsewhere()
+    {
+        var home = Plan(new RestoreRequest("rescue", null, null, null, Latest: true));
+        Assert.True(home.Latest);
+        Assert.Null(home.ToTime);
+        Assert.Equal(("20261129-100000F", "eu-west-3"), (home.Copy.Label, home.Copy.Region));
+        Assert.StartsWith("latest (20261129-100000F", home.Source);
+        // Only the old backup has a copy in eu-central-1: restoring there reads that one (and replays the WAL since).
+        var away = Plan(new RestoreRequest("rescue", null, null, "eu-central-1", Latest: true));
+        Assert.Equal(("20261127-120010F", "eu-central-1"), (away.Copy.Label, away.Copy.Region));
+        // The home repository lost (its copies gone from the list): the other region's copy is used.
+        var lost = RestorePlanner.Plan(new RestoreRequest("rescue", null, null, "eu-west-3", Latest: true),
+            [Old with { Copies = [.. Old.Copies.Where(c => c.Region == "eu-central-1")] }], Window, Now, [], Regions, "eu-west-3");
+        Assert.Equal("eu-central-1", lost.Copy.Region);
+        Assert.Contains("exactly one", Assert.Throws<RestoreRequestException>(() => Plan(new RestoreRequest("r", Old.Id, null, null, Latest: true))).Message);
+    }
+
+    [Fact]
     public void A_snapshot_restore_reads_the_copy_in_its_own_region_first()
     {
         var p = Plan(new RestoreRequest("rescue", "20261127-120000F", null, "eu-central-1"));

@@ -67,6 +67,23 @@ public sealed class RetentionPolicyTests
     }
 
     [Fact]
+    public void Every_repository_keeps_a_full_backup_so_an_expired_last_copy_in_a_region_stays()
+    {
+        // d1 was copied to eu-central-1; the newer d2 was not (its copy failed). Deleting d1 would leave eu-central-1 nothing.
+        var now = Utc("2026-11-29T12:00:00");
+        var d1 = Backup("d1", BackupClass.Daily, "2026-11-01T03:00:00") is var b
+            ? b with { Copies = [.. b.Copies, new BackupCopy("eu-central-1", "d1-copy", b.FinishedAt.AddMinutes(1), 1)] } : null!;
+        var d2 = Backup("d2", BackupClass.Daily, "2026-11-29T03:00:00");
+        var d0 = Backup("d0", BackupClass.Daily, "2026-10-30T03:00:00");
+        var plan = RetentionPolicy.Plan([d0, d1, d2], now, Plan, None);
+        Assert.Equal(["d0"], plan.ToDelete.Select(x => x.Id));
+        Assert.Contains("last full backup in eu-central-1's repository", plan.Items.Single(i => i.Backup.Id == "d1").Reason);
+        Assert.Equal(["eu-central-1"], RetentionPolicy.OnlyFullIn([d0, d1, d2], d1));
+        Assert.Empty(RetentionPolicy.OnlyFullIn([d0, d1, d2], d2)); // eu-west-3 holds d0 and d1 too
+        Assert.Equal(["eu-west-3"], RetentionPolicy.OnlyFullIn([d2], d2));
+    }
+
+    [Fact]
     public void A_backup_a_running_restore_reads_is_kept()
     {
         var now = Utc("2026-11-29T12:00:00");

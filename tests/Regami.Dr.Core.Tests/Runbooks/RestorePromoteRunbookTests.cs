@@ -37,6 +37,30 @@ public sealed class RestorePromoteRunbookTests
     }
 
     [Fact]
+    public void With_the_restore_first_the_whole_recovery_is_one_run_and_a_resume_continues_with_the_promotion()
+    {
+        var regions = new FakeRegions(TimeProvider.System);
+        var ports = new DrPorts(regions, regions, regions, regions, regions);
+        var at = new DateTimeOffset(2026, 11, 29, 3, 0, 0, TimeSpan.Zero);
+        var backup = new BackupRecord
+        {
+            Id = "20261129-030000F", Kind = "full", Class = BackupClass.Daily, StartedAt = at, FinishedAt = at.AddMinutes(1), DatabaseBytes = 1,
+            Copies = [new BackupCopy(FakeRegions.Home, "20261129-030000F", at.AddMinutes(1), 1)],
+        };
+        var plan = new RestorePlan("rescue", FakeRegions.Home, backup, backup.Copies[0], null);
+        var run = RestorePromoteRunbook.BuildWithRestore(plan, stopWritesFirst: true, FakeRegions.Home, FakeRegions.Away, ports, new NoBackups(), new FailoverPolicy());
+        Assert.Equal(RestorePromoteRunbook.Kind, run.Kind);
+        Assert.Equal(["stop-writes", "restore-backup", "check-restored", "fence-compute", "fence-database", "adopt-restored"], run.Steps.Take(6).Select(s => s.Name));
+        Assert.Equal("snapshot 20261129-030000F", run.Parameters["restore"]);
+        Assert.Empty(run.Validate());
+        var noStop = RestorePromoteRunbook.BuildWithRestore(plan, stopWritesFirst: false, FakeRegions.Home, FakeRegions.Away, ports, new NoBackups(), new FailoverPolicy());
+        Assert.Equal("restore-backup", noStop.Steps[0].Name);
+        // A resume rebuilds the promotion from the run's parameters: the restore done, the run goes on from check-restored.
+        var rebuilt = new RunbookCatalog(ports, new FailoverPolicy(), new NoBackups()).Rebuild(RestorePromoteRunbook.Kind, run.Parameters);
+        Assert.Equal(run.Steps.Skip(2).Select(s => s.Name), rebuilt.Steps.Select(s => s.Name));
+    }
+
+    [Fact]
     public async Task Without_a_backups_port_it_is_refused_plainly()
     {
         var regions = new FakeRegions(TimeProvider.System);

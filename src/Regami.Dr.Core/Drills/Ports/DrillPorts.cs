@@ -25,4 +25,11 @@ public sealed record DrillPorts(
     IStatusReader Status,
     IPublicNameSmokeTests Smoke,
     IDrillReportSink Reports,
-    IDrillHostFacts Host);
+    IDrillHostFacts Host)
+{
+    /// <summary>The backups the restore scenarios recover from; null when the provider has none (those scenarios are then refused).</summary>
+    public Backups.IBackupPort? Backups { get; init; }
+
+    /// <summary>The data-loss faults of the restore scenarios; null when the provider cannot inject them.</summary>
+    public IDataLossInjector? DataLoss { get; init; }
+}
