@@ -143,6 +143,8 @@ public static class DrillCommand
         Console.WriteLine($"  RTO {(m.RtoSeconds is { } rto ? $"{rto:0.00} s" : "not recovered")} (target {r.Targets.RtoSeconds:0} s)   RPO {m.RpoSeconds:0.00} s (target {r.Targets.RpoSeconds:0} s)");
         Console.WriteLine($"  writes: {m.AcknowledgedWrites} acknowledged, {m.LostAcknowledgedWrites} lost, {m.RecoveredWrites} recovered, {m.FailedWrites} failed, {m.UnexpectedWrites} unexpected");
         Console.WriteLine("  phases: " + string.Join(", ", m.Phases.Select(p => $"{p.Name} {p.Seconds:0.00} s")));
+        if (m.Overhead is { } o)
+            Console.WriteLine($"  overhead (ours): {o.Seconds:0.00} s = RTO − detection {o.DetectionSeconds:0.00} s − DNS TTL {o.DnsTtlSeconds:0} s − first request {o.FirstRequestSeconds:0.00} s");
         foreach (var c in r.Checks) Console.WriteLine($"  [{(c.Passed ? "ok" : "FAIL")}] {c.Name}: {c.Detail}");
         if (r.Reports is { } paths) Console.WriteLine($"  reports: {paths.Json}\n           {paths.Markdown}\n           {paths.Html}");
     }

@@ -11,4 +11,7 @@ public static class ControllerAuditActions
 
     /// <summary>The outcome of a decision to fail over (the others are <c>alert-sevN</c> and <c>info</c>).</summary>
     public const string FailoverOutcome = "failover";
+
+    /// <summary>The standby compute pre-warm (<see cref="PrewarmDecision"/>): outcome <c>started</c>, <c>scaled-back</c> or <c>adopted</c>.</summary>
+    public const string Prewarm = "controller.prewarm";
 }

@@ -13,7 +13,11 @@ public sealed record RegionView(
     int UnhealthyVantages,
     int Vantages,
     string HealthDetail,
-    DatabaseObservation Database);
+    DatabaseObservation Database)
+{
+    /// <summary>The latest probe of some vantage point failed: healthy or not, the region may be going down (<see cref="RegionHealthVerdict.Suspect"/>).</summary>
+    public bool Suspect { get; init; }
+}
 
 /// <summary>Everything one decision is based on; written to the audit trail so a decision can be explained later.</summary>
 public sealed record ControllerObservation(

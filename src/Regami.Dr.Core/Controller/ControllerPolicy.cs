@@ -24,6 +24,17 @@ public sealed record ControllerPolicy
     /// <summary>No second automatic failover within this time of the last one (anti-flapping).</summary>
     public TimeSpan Cooldown { get; init; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Start the standby region's compute as soon as the primary is suspect (its first failed check), while
+    /// detection runs on, so a failover finds the compute up instead of starting it from zero; scaled back
+    /// once the primary has been calm for <see cref="PrewarmHold"/>. Costs compute during flaps, never safety:
+    /// the standby's instances serve nothing until the failover promotes its database and routes traffic.
+    /// </summary>
+    public bool PrewarmOnSuspect { get; init; } = true;
+
+    /// <summary>How long the primary must pass every check again before pre-warmed standby compute is scaled back.</summary>
+    public TimeSpan PrewarmHold { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>A region is unhealthy when more than this share of its vantage points say so (0.5 = a majority).</summary>
     public double UnhealthyVantageShare { get; init; } = 0.5;
 
@@ -50,6 +61,7 @@ public sealed record ControllerPolicy
         var errors = new List<string>();
         if (Interval <= TimeSpan.Zero || Interval > TimeSpan.FromMinutes(10)) errors.Add("interval must be greater than 0 and at most 10m");
         if (Cooldown < TimeSpan.Zero) errors.Add("cooldown must not be negative");
+        if (PrewarmHold < TimeSpan.Zero) errors.Add("prewarmHold must not be negative");
         if (UnhealthyVantageShare is < 0 or >= 1) errors.Add("unhealthyVantageShare must be in [0, 1)");
         if (Lease is not ("local" or "etcd")) errors.Add($"lease must be local or etcd (found '{Lease}')");
         if (Lease == "etcd" && !Uri.TryCreate(EtcdEndpoint, UriKind.Absolute, out _)) errors.Add("etcdEndpoint must be an absolute URL such as http://127.0.0.1:2379");

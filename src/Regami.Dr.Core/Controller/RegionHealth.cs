@@ -9,7 +9,8 @@ public sealed record HealthTarget(string Region, string Vantage, Uri Url);
 public sealed record ProbeResult(string Region, string Vantage, bool Succeeded, string Reason);
 
 /// <summary>A region's health across vantage points, thresholds applied.</summary>
-public sealed record RegionHealthVerdict(string Region, bool Healthy, int UnhealthyVantages, int Vantages, string Detail);
+/// <param name="Suspect">Some vantage point's latest probe failed (below the threshold or not): the region may be going down.</param>
+public sealed record RegionHealthVerdict(string Region, bool Healthy, int UnhealthyVantages, int Vantages, string Detail, bool Suspect = false);
 
 /// <summary>
 /// Route 53-style health per (region, vantage point): a check changes state only after
@@ -41,6 +42,6 @@ public sealed class RegionHealth(int failureThreshold, double unhealthyShare, Ti
         var unhealthy = mine.Count(s => !s.IsHealthy);
         var healthy = unhealthy <= unhealthyShare * mine.Count;
         var worst = mine.OrderBy(s => s.IsHealthy).ThenByDescending(s => s.ConsecutiveFailures).First();
-        return new RegionHealthVerdict(region, healthy, unhealthy, mine.Count, worst.Describe());
+        return new RegionHealthVerdict(region, healthy, unhealthy, mine.Count, worst.Describe(), mine.Any(s => s.ConsecutiveFailures > 0));
     }
 }

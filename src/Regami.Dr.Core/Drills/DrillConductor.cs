@@ -98,7 +98,8 @@ public sealed partial class DrillConductor(DrillPorts ports, TimeProvider time, 
             await FailBackAsync(scenario, home, request.Policy, ct);
             await CheckConsistencyAsync(scenario, ct);
             return await ReportAsync(request, startedAt, marks, attempts, present, home,
-                before.Replication.Mode == ReplicationMode.Sync ? "sync (the promoted standby ran async until failback rebuilt a standby)" : "async", null, ct);
+                before.Replication.Mode == ReplicationMode.Sync ? "sync (the promoted standby ran async until failback rebuilt a standby)" : "async", null, ct,
+                before.Traffic.TtlSeconds);
         }
         finally
         {
@@ -385,7 +386,7 @@ public sealed partial class DrillConductor(DrillPorts ports, TimeProvider time, 
 
     /// <summary>The audit check, then the report measured from everything observed, published and audited.</summary>
     private async Task<DrillReport> ReportAsync(DrillRequest request, DateTimeOffset startedAt, DrillMarks marks, IReadOnlyList<WriteAttempt> attempts,
-        IReadOnlySet<long> present, string home, string replicationMode, DrillRestore? restore, CancellationToken ct)
+        IReadOnlySet<long> present, string home, string replicationMode, DrillRestore? restore, CancellationToken ct, double? dnsTtlSeconds = null)
     {
         if (request.Scenario.Runs(DrillCheckKind.AuditVerifies))
         {
@@ -406,6 +407,7 @@ public sealed partial class DrillConductor(DrillPorts ports, TimeProvider time, 
             ReplicationMode = replicationMode,
             Environment = ports.Host.Describe(await ports.Records.ServerVersionAsync(home, ct)),
             Restore = restore,
+            DnsTtlSeconds = dnsTtlSeconds,
         });
         return await PublishAsync(report, request, ct);
     }

@@ -69,6 +69,25 @@ public sealed record DrillWriteChart(
     }
 }
 
+/// <summary>
+/// The part of the RTO that is ours: RTO − (detection window + DNS TTL + the first request). Detection is the
+/// health checks' threshold, the TTL is how long clients may keep the old answer, the first request is the
+/// client's own round trip; everything else (deciding, fencing, promoting, compute, routing, verifying) is orchestration.
+/// </summary>
+public sealed record DrillOverhead(double Seconds, double DetectionSeconds, double DnsTtlSeconds, double FirstRequestSeconds)
+{
+    /// <summary>Null when the service never recovered.</summary>
+    public static DrillOverhead? From(DrillMeasurement m, double dnsTtlSeconds)
+    {
+        if (m.Rto is not { } rto) return null;
+        double Phase(string name) => m.Phases.Where(p => p.Name == name).Sum(p => p.Seconds);
+        var detection = Phase(DrillPhaseNames.Detection);
+        var first = Phase(DrillPhaseNames.FirstSuccess);
+        var ours = rto.TotalSeconds - detection - dnsTtlSeconds - first;
+        return new DrillOverhead(DrillMeasured.Round(Math.Max(0, ours)), DrillMeasured.Round(detection), dnsTtlSeconds, DrillMeasured.Round(first));
+    }
+}
+
 /// <summary>The measured figures of the report (the contract's <c>measured</c>, plus extras).</summary>
 public sealed record DrillMeasured(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? RtoSeconds,
@@ -90,6 +109,10 @@ public sealed record DrillMeasured(
     string Recovery,
     DateTimeOffset? LastSafeCommitAt)
 {
+    /// <summary>The orchestration overhead (<see cref="DrillOverhead"/>); null when the DNS TTL is unknown or the service never recovered.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DrillOverhead? Overhead { get; init; }
+
     /// <summary>How many seqs <see cref="LostSeqs"/> and <see cref="UnexpectedSeqs"/> list at most.</summary>
     public const int MaxListedSeqs = 100;
 
@@ -157,6 +180,8 @@ public sealed record DrillObservations
     public DrillReportPaths? Reports { get; init; }
     /// <summary>A restore scenario's restore; null for the failover scenarios.</summary>
     public DrillRestore? Restore { get; init; }
+    /// <summary>The public name's TTL, for the orchestration overhead (<see cref="DrillOverhead"/>); null when unknown.</summary>
+    public double? DnsTtlSeconds { get; init; }
 }
 
 /// <summary>The drill report (contract: schemas/drill-report.schema.json).</summary>
@@ -220,7 +245,7 @@ public sealed record DrillReport(
             o.Scenario,
             passed,
             o.Targets,
-            DrillMeasured.From(measurement),
+            DrillMeasured.From(measurement) with { Overhead = o.DnsTtlSeconds is { } ttl ? DrillOverhead.From(measurement, ttl) : null },
             checks,
             timeline,
             o.Reports,

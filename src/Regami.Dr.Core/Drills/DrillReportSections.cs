@@ -60,6 +60,9 @@ internal static class DrillReportSections
             [
                 $"RTO = fault injected → first acknowledged write through the public name after recovery: {m.Recovery.TrimEnd('.')}." +
                     (m.OutagePeriods > 1 ? $" The service went down {m.OutagePeriods} times after the fault." : ""),
+                m.Overhead is { } o
+                    ? $"Orchestration overhead (ours) = RTO − detection {Seconds(o.DetectionSeconds)} − DNS TTL {Seconds(o.DnsTtlSeconds)} − first request {Seconds(o.FirstRequestSeconds)} = {Seconds(o.Seconds)}."
+                    : "Orchestration overhead: not measured (no recovery, or the DNS TTL is unknown).",
                 m.LostAcknowledgedWrites == 0
                     ? "RPO = data-loss window: 0 s, no acknowledged write is missing on the new primary."
                     : $"RPO = data-loss window: from the last safe commit ({(m.LastSafeCommitAt is { } safe ? Utc(safe) : "none: the oldest lost write")}) to the fault; " +

@@ -44,6 +44,10 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
     private string? lastPrimary;
     private bool runbookWasInProgress;
     private DateTimeOffset? lastFailoverAt;
+    /// <summary>The region whose compute this controller pre-warmed and has not scaled back (<see cref="PrewarmDecision"/>).</summary>
+    private string? prewarmed;
+    /// <summary>Since when the primary has passed every probe; null while it is suspect.</summary>
+    private long? calmSince;
     private readonly JsonSerializerOptions json = new(JsonSerializerDefaults.Web);
 
     public async Task RunAsync(CancellationToken ct)
@@ -96,6 +100,8 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
         }
         var decision = FailoverDecision.Decide(observation, options.Policy);
         await RecordAsync(observation, decision, ct);
+        // Before the failover (which runs its whole runbook in this tick): the compute it needs is then already starting.
+        await PrewarmAsync(observation, ct);
         await ActAsync(decision, ct);
         return decision;
     }
@@ -148,7 +154,7 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
             metrics.RegionHealthy.WithLabels(r).Set(v.Healthy ? 1 : 0);
             var db = databases.First(d => d.Region == r);
             metrics.DatabaseWritable.WithLabels(r).Set(db.Writable ? 1 : 0);
-            return new RegionView(r, topology.Roles.GetValueOrDefault(r, RegionRole.Unknown), v.Healthy, v.UnhealthyVantages, v.Vantages, v.Detail, db);
+            return new RegionView(r, topology.Roles.GetValueOrDefault(r, RegionRole.Unknown), v.Healthy, v.UnhealthyVantages, v.Vantages, v.Detail, db) { Suspect = v.Suspect };
         }).ToList();
 
         if (deps.MetricSink is { } sink)
@@ -207,6 +213,47 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
                 break;
         }
         await deps.Alerts.TickAsync(ct);
+    }
+
+    /// <summary>Carries out <see cref="PrewarmDecision"/>: starts or scales back the standby's compute, audited and counted.</summary>
+    private async Task PrewarmAsync(ControllerObservation o, CancellationToken ct)
+    {
+        var calm = o.Primary is { Healthy: true, Suspect: false };
+        if (!calm) calmSince = null;
+        else calmSince ??= deps.Time.GetTimestamp();
+        var calmFor = calmSince is { } since ? deps.Time.GetElapsedTime(since) : TimeSpan.Zero;
+        var action = PrewarmDecision.Decide(o, options.Policy, prewarmed, calmFor);
+        string outcome;
+        string detail;
+        switch (action)
+        {
+            case PrewarmAction.Start start:
+                detail = $"{start.Reason}: {await deps.Ports.Compute.ScaleAsync(start.Region, deps.Ports.Compute.ActiveInstances, ct)}";
+                prewarmed = start.Region;
+                outcome = "started";
+                break;
+            case PrewarmAction.Stop stop:
+                detail = $"{stop.Reason}: {await deps.Ports.Compute.ScaleAsync(stop.Region, deps.Ports.Compute.StandbyInstances, ct)}";
+                prewarmed = null;
+                outcome = "scaled-back";
+                break;
+            case PrewarmAction.Adopted adopted:
+                detail = adopted.Reason;
+                prewarmed = null;
+                outcome = "adopted";
+                break;
+            default:
+                return;
+        }
+        metrics.Prewarms.WithLabels(outcome).Inc();
+        logger.LogInformation("pre-warm {Outcome}: {Detail}", outcome, detail);
+        await deps.Audit.AppendAsync(new AuditEntry(deps.Time.GetUtcNow(), Actor, "monitor", action switch
+        {
+            PrewarmAction.Start s => s.Region,
+            PrewarmAction.Stop s => s.Region,
+            PrewarmAction.Adopted a => a.Region,
+            _ => null,
+        }, ControllerAuditActions.Prewarm, outcome, detail), ct);
     }
 
     /// <summary>The newest interrupted run started by a controller or through its API, when the resume rule allows it.</summary>

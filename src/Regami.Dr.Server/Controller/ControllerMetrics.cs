@@ -15,6 +15,7 @@ public sealed class ControllerMetrics
     public Gauge LastFailoverDuration { get; }
     public Gauge RunbookStepDuration { get; }
     public Counter Ticks { get; }
+    public Counter Prewarms { get; }
     public Counter TickErrors { get; }
     public Gauge TickDuration { get; }
     public Gauge LeaseHeld { get; }
@@ -36,6 +37,7 @@ public sealed class ControllerMetrics
         LastFailoverDuration = f.CreateGauge("regami_last_failover_duration_seconds", "Duration of the last failover runbook");
         RunbookStepDuration = f.CreateGauge("regami_runbook_step_duration_seconds", "Duration of each step of the last run of a runbook", "runbook", "step");
         Ticks = f.CreateCounter("regami_controller_ticks_total", "Decision loop ticks");
+        Prewarms = f.CreateCounter("regami_controller_prewarms_total", "Standby compute pre-warms at a suspect primary, by outcome (started, scaled-back, adopted by a failover)", "outcome");
         TickErrors = f.CreateCounter("regami_controller_tick_errors_total", "Ticks that failed with an exception");
         TickDuration = f.CreateGauge("regami_controller_tick_duration_seconds", "Duration of the last tick");
         LeaseHeld = f.CreateGauge("regami_controller_lease_held", "1 when this controller holds the leader lease");
