@@ -25,6 +25,7 @@
 #
 # Usage: bench/auto-failover-rto.sh [rounds]   (default 5). JSON on stdout, progress on stderr.
 # Env: BENCH_NET (default 127.0.70), COOLDOWN (controller.cooldownSeconds, default 5),
+#      PREWARM (controller.prewarmOnSuspect: true (default) or false, for the before/after of the pre-warm),
 #      WRITER_INTERVAL (s between request starts, default 0.03), QUIET_WAIT (s, default 120).
 set -euo pipefail
 bench_name=auto-failover-rto
@@ -35,6 +36,7 @@ rounds="${1:-5}"
 cooldown="${COOLDOWN:-5}"
 interval="${WRITER_INTERVAL:-0.03}"
 restore_with_controller="${RESTORE_WITH_CONTROLLER:-1}"
+prewarm="${PREWARM:-true}"
 
 # The bench config: common.sh's addresses plus a short controller cooldown (defaults otherwise:
 # controller interval 1 s, health check interval 1 s, threshold 3, timeout 1 s).
@@ -42,10 +44,10 @@ cat >"$work/lab.yaml" <<YAML
 lab:
   addresses: { eu-west-3: $net.2, eu-central-1: $net.3 }
   dns: { address: $net.1 }
-controller: { cooldown: ${cooldown}s }
+controller: { cooldown: ${cooldown}s, prewarmOnSuspect: ${prewarm} }
 YAML
 
-echo "bench: lab up ($net.x, controller cooldown ${cooldown} s)…" >&2
+echo "bench: lab up ($net.x, controller cooldown ${cooldown} s, pre-warm ${prewarm})…" >&2
 cli lab up >/dev/null 2>"$art/lab-up.stderr"
 ctl_url="$(status_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["controller"]["url"])')"
 echo "bench: controller at $ctl_url" >&2
@@ -193,6 +195,8 @@ out = {
     "runbook": r3(finished - started) if finished else None,
     "killToRunEnd": r3(finished - kill) if finished else None,
     "tail": r3(recovered["t1"] - finished) if recovered and finished else None,
+    # The part that is ours: RTO - detection - DNS TTL (1 s on the lab); the client's first request is left in (conservative).
+    "overhead": r3(recovered["t1"] - kill - (decision - kill) - 1.0) if recovered and decision else None,
     "steps": {s["name"]: r3(sec(s.get("duration"))) for s in run["steps"]},
     "stepOutcomes": {s["name"]: s["outcome"] for s in run["steps"]},
     "client": {"attempts": len(att), "failed": len(failed), "errors": dict(sorted(errs.items(), key=lambda kv: -kv[1])[:4]),
@@ -206,8 +210,8 @@ PY
   tail -1 "$art/rounds.jsonl" | python3 -c '
 import json, sys
 r = json.load(sys.stdin); c = r["client"]; l = r["lost"]
-print("round %s: %s %s->%s; RTO %s s (detection %s, dispatch %s, runbook %s, tail %s); %s failed writes; acked lost %s/%s; load %s, foreign-busy %s; failback %s s"
-      % (r["round"], r["outcome"], r["from"], r["to"], r["rto"], r["detection"], r["dispatch"], r["runbook"], r["tail"], c["failed"],
+print("round %s: %s %s->%s; RTO %s s (detection %s, dispatch %s, runbook %s, tail %s; overhead %s); %s failed writes; acked lost %s/%s; load %s, foreign-busy %s; failback %s s"
+      % (r["round"], r["outcome"], r["from"], r["to"], r["rto"], r["detection"], r["dispatch"], r["runbook"], r["tail"], r["overhead"], c["failed"],
          l["lost"], l["acked"], r["load1"], r["foreignBuildSamplesDuring"], r["failback"]["seconds"]))
 print("  " + ", ".join("%s %s" % kv for kv in r["steps"].items()))' >&2
 
@@ -217,7 +221,7 @@ print("  " + ", ".join("%s %s" % kv for kv in r["steps"].items()))' >&2
   sleep "$(python3 -c "print(max(0, $cooldown + 1))")"
 done
 
-python3 - "$art" "$rounds" "$(machine)" "$commit" "$cooldown" "$interval" "$restore_with_controller" <<'PY'
+python3 - "$art" "$rounds" "$(machine)" "$commit" "$cooldown" "$interval" "$restore_with_controller" "$prewarm" <<'PY'
 import json, statistics, sys
 art, rounds, machine, commit = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 rs = [json.loads(l) for l in open(f"{art}/rounds.jsonl")]
@@ -234,10 +238,10 @@ out = {
     "benchmark": "auto-failover-rto", "rounds": rounds, "machine": machine, "commit": commit,
     "config": {"controllerIntervalSeconds": 1, "healthCheckIntervalSeconds": 1, "failureThreshold": 3, "probeTimeoutSeconds": 1,
                "cooldownSeconds": float(sys.argv[5]), "writerIntervalSeconds": float(sys.argv[6]), "writerTimeoutSeconds": 1,
-               "restoreWithControllerRunning": sys.argv[7] == "1"},
+               "restoreWithControllerRunning": sys.argv[7] == "1", "prewarmOnSuspect": sys.argv[8] == "true"},
     "note": "kill -9 of the primary's postmaster, nothing else; rto = kill -> first ack of the final unbroken run of acks; "
             "detection = kill -> controller.decision(failover) audit event; dispatch = decision -> run start; tail = run end -> client recovery",
-    "rto": agg("rto"), "detection": agg("detection"), "dispatch": agg("dispatch"), "killToRunStart": agg("killToRunStart"),
+    "rto": agg("rto"), "overhead": agg("overhead"), "detection": agg("detection"), "dispatch": agg("dispatch"), "killToRunStart": agg("killToRunStart"),
     "runbook": agg("runbook"), "tail": agg("tail"), "firstFailedAfterKill": agg("firstFailedAfterKill"),
     "steps": [{"name": n, "median": med([r["steps"].get(n) for r in rs]), "runs": [r["steps"].get(n) for r in rs],
                "outcomes": sorted({r["stepOutcomes"].get(n) for r in rs if n in r["stepOutcomes"]})} for n in steps],
