@@ -95,8 +95,12 @@ public static class DrillCommand
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                Console.Error.WriteLine("regami-dr: drill interrupted. The workload stopped; the fault may still be in place. " +
-                    "See `regami-dr status`; recover with `regami-dr lab fault heal` and, if a failover happened, `regami-dr failback --yes`.");
+                Console.Error.WriteLine(chosen.Recovery == RecoveryPath.Restore
+                    ? "regami-dr: drill interrupted. The workload stopped; data may be destroyed and a restore half-done. " +
+                      "See `regami-dr status`, `regami-dr restore list` (drop a leftover with `restore drop NAME`) and `regami-dr runbook list` " +
+                      "(an unfinished restore-promote resumes with `regami-dr runbook resume ID`)."
+                    : "regami-dr: drill interrupted. The workload stopped; the fault may still be in place. " +
+                      "See `regami-dr status`; recover with `regami-dr lab fault heal` and, if a failover happened, `regami-dr failback --yes`.");
                 return ExitCodes.Interrupted;
             }
             if (json) Console.WriteLine(DrillReportJson.Render(report));
