@@ -24,7 +24,7 @@ public sealed class ControllerPrewarmTests
         var probes = new ScriptedHealth();
         var deps = new ControllerDependencies(ports, new RunbookCatalog(ports, new FailoverPolicy()), new InMemoryJournal(), audit, new InMemoryLease(), new AlwaysLeader(time),
             new NoAlerts(), null, probes, time);
-        var policy = new ControllerPolicy { PrewarmHold = TimeSpan.FromSeconds(30) };
+        var policy = new ControllerPolicy { PrewarmOnSuspect = true, PrewarmHold = TimeSpan.FromSeconds(30) };
         var options = new ControllerOptions { Policy = policy, Regions = [FakeRegions.Home, FakeRegions.Away], Owner = "controller@test", ListenUrl = new Uri("http://127.0.0.1:1/"), TokenFile = "/dev/null" };
         var metrics = new ControllerMetrics();
         var loop = new ControllerLoop(options, deps, metrics, new ControllerState(), NullLogger.Instance);

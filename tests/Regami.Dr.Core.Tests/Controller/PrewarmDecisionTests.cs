@@ -7,7 +7,7 @@ namespace Regami.Dr.Core.Tests.Controller;
 
 public sealed class PrewarmDecisionTests
 {
-    private static readonly ControllerPolicy Policy = new() { PrewarmHold = TimeSpan.FromSeconds(30) };
+    private static readonly ControllerPolicy Policy = new() { PrewarmOnSuspect = true, PrewarmHold = TimeSpan.FromSeconds(30) };
     private readonly FakeTimeProvider time = new(new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero));
     private readonly RegionHealth health;
 
