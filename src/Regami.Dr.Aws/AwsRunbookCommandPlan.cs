@@ -28,6 +28,7 @@ public sealed class AwsRunbookCommandPlan(AwsCommands commands, AwsCliSettings s
         {
             F.CheckTarget => [R(c.DescribeDbInstance(to))],
             F.RpoGuard => [R(c.DescribeDbInstance(from)), R(c.ReplicaLag(to, DateTimeOffset.UnixEpoch, TimeSpan.FromHours(1)))],
+            F.StartCompute => [R(c.DescribeService(to)), W(c.ScaleService(to, activeInstances))],
             F.FenceTraffic => [W(c.SetRoutingControl(from, on: false))],
             F.FenceCompute => [R(c.DescribeService(from)), W(c.ScaleService(from, 0))],
             F.FenceDatabase or S.StopWrites or S.StopOldPrimary =>

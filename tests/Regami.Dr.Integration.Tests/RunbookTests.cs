@@ -161,9 +161,9 @@ public sealed class RunbookTests
         await using var lab = await TestLab.StartAsync(net: 58);
         Assert.Equal(0, (await lab.RunAsync("lab", "fault", "kill-db", "--region", "eu-west-3")).ExitCode);
         // --force: no controller measured the lag before the kill, so the RPO guard cannot know it (not this test's subject).
-        var crashed = await lab.RunAsync(["failover", "--yes", "--force"], env: new Dictionary<string, string> { ["REGAMI_DR_CRASH_AFTER_STEP"] = "3" });
+        var crashed = await lab.RunAsync(["failover", "--yes", "--force"], env: new Dictionary<string, string> { ["REGAMI_DR_CRASH_AFTER_STEP"] = "4" });
         Assert.True(crashed.ExitCode == 86, crashed.ToString());
-        Assert.Contains("after step 3 fence-traffic", crashed.StandardError);
+        Assert.Contains("after step 4 fence-traffic", crashed.StandardError);
 
         var up = await lab.RunAsync(["lab", "up"], TimeSpan.FromSeconds(50));
         Assert.True(up.ExitCode == 0, up.ToString());

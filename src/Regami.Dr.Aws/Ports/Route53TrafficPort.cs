@@ -55,6 +55,13 @@ public sealed class Route53TrafficPort(AwsContext aws, IReadOnlyList<string> reg
     public async Task SetRoutingControlAsync(string region, bool on, CancellationToken ct) =>
         await aws.Api.CallAsync(aws.Commands.SetRoutingControl(region, on), ct);
 
+    /// <summary>
+    /// Route 53's checkers decide a health check's status; there is no call that marks one healthy
+    /// (with ARC, a routing-control health check IS the control, and route-traffic already turned it on).
+    /// </summary>
+    public Task<string> MarkHealthyAsync(string region, string evidence, CancellationToken ct) =>
+        Task.FromResult($"Route 53 counts {region} healthy when its checkers pass (nothing can mark a health check healthy; with ARC routing-control health checks the control already did)");
+
     public async Task<IReadOnlyList<FailoverRecord>> FailoverRecordsAsync(CancellationToken ct)
     {
         var body = await aws.CallAsync(aws.Commands.ListFailoverRecords(), ct);

@@ -25,6 +25,7 @@ public static class FailoverRunbook
     {
         public const string CheckTarget = "check-target";
         public const string RpoGuard = "rpo-guard";
+        public const string StartCompute = "start-compute";
         public const string FenceTraffic = "fence-traffic";
         public const string FenceCompute = "fence-compute";
         public const string FenceDatabase = "fence-database";
@@ -41,6 +42,7 @@ public static class FailoverRunbook
         return new Runbook(Kind, p, [
             CheckTarget(to, ports, policy),
             RpoGuard(from, to, force, ports, policy),
+            StartCompute(to, ports, policy),
             .. FenceSteps(from, to, ports),
             Promote(to, ports, policy),
             ScaleUp(to, ports, policy),
@@ -99,6 +101,23 @@ public static class FailoverRunbook
         }
         return await ports.Lag.LastAsync(ct);
     }
+
+    /// <summary>
+    /// Asks for the target's compute before fencing and promotion instead of after them, so the
+    /// instances boot while those run (the slowest part of a cold standby). Safe: they take no traffic
+    /// until route-traffic, and their database is a read-only replica until promote-standby.
+    /// scale-compute later waits for them to be healthy.
+    /// </summary>
+    internal static RunbookStep StartCompute(string to, DrPorts ports, FailoverPolicy policy) => new()
+    {
+        Name = StepNames.StartCompute,
+        Description = $"start {to}'s compute now ({ports.Compute.ActiveInstances} instances), so it boots while the old primary is fenced and {to} promoted; it takes no traffic until route-traffic",
+        Region = to,
+        Options = new StepOptions(policy.ComputeTimeout),
+        AlreadyDone = async (ctx, ct) => (await ports.Compute.ObserveAsync(to, ct)) is { } c && c.Desired >= ports.Compute.ActiveInstances
+            ? $"{c.Desired} instances already asked for ({c.Running} running)" : null,
+        Execute = (ctx, ct) => ports.Compute.ScaleAsync(to, ports.Compute.ActiveInstances, ct),
+    };
 
     internal static IEnumerable<RunbookStep> FenceSteps(string from, string to, DrPorts ports)
     {
@@ -222,16 +241,25 @@ public static class FailoverRunbook
     internal static RunbookStep RouteTraffic(string to, DrPorts ports) => new()
     {
         Name = StepNames.RouteTraffic,
-        Description = $"routing control on for {to}",
+        Description = $"routing control on for {to}, which counts as healthy at once (the steps before just verified it: the ARC way) instead of after fresh health checks",
         Region = to,
         Options = new StepOptions(TimeSpan.FromSeconds(10), 2, TimeSpan.FromMilliseconds(500)),
-        AlreadyDone = async (ctx, ct) => (await ports.Traffic.GetRoutingControlsAsync(ct)).GetValueOrDefault(to, true) ? "routing control already on" : null,
-        Execute = async (ctx, ct) =>
-        {
-            await ports.Traffic.SetRoutingControlAsync(to, true, ct);
-            return $"routing control of {to} is on";
-        },
+        // No AlreadyDone: both halves are idempotent, and a control that is already on still needs the mark.
+        Execute = (ctx, ct) => RouteAndMarkHealthyAsync(to, ports, $"run {ctx.RunId} saw its load balancer healthy and its database the only writer", ct),
     };
+
+    /// <summary>
+    /// Turns <paramref name="to"/>'s routing control on (if off) and tells the traffic layer it was just
+    /// verified healthy, so the public name answers it without waiting for the failure-threshold of
+    /// fresh passes (≈ 3 s at lab defaults). Callers run it only after the single-writer assertion.
+    /// </summary>
+    internal static async Task<string> RouteAndMarkHealthyAsync(string to, DrPorts ports, string evidence, CancellationToken ct)
+    {
+        var wasOn = (await ports.Traffic.GetRoutingControlsAsync(ct)).GetValueOrDefault(to, true);
+        if (!wasOn) await ports.Traffic.SetRoutingControlAsync(to, true, ct);
+        var marked = await ports.Traffic.MarkHealthyAsync(to, evidence, ct);
+        return $"routing control of {to} {(wasOn ? "was already on" : "is on")}; {marked}";
+    }
 
     internal static RunbookStep VerifyPublicWrite(string to, DrPorts ports) => new()
     {

@@ -20,17 +20,25 @@ public sealed class RoutingSafetyRules(ITrafficPort inner, IDatabasePort databas
         var regions = (await topology.GetAsync(ct)).Regions;
         if (!on && regions.All(r => !controls.GetValueOrDefault(r, true)))
             throw new GuardRefusedException(AtLeastOneRouted, $"refused by safety rule {AtLeastOneRouted}: turning {region}'s routing control off would leave no region routed");
-        if (on)
-        {
-            var routed = regions.Where(r => controls.GetValueOrDefault(r, true)).ToList();
-            if (routed.Count > 1)
-            {
-                var writable = (await Task.WhenAll(routed.Select(r => databases.ObserveAsync(r, ct)))).Where(d => d.Writable).Select(d => d.Region).ToList();
-                if (writable.Count > 1)
-                    throw new GuardRefusedException(NoTwoWritersRouted, $"refused by safety rule {NoTwoWritersRouted}: routing {region} would send clients to {string.Join(" and ", writable)}, which both accept writes");
-            }
-        }
+        if (on) await RefuseTwoWritersRoutedAsync(region, controls, regions, ct);
         await inner.SetRoutingControlAsync(region, on, ct);
+    }
+
+    /// <summary>A region counted healthy is a region routed: the same rule as turning its control on.</summary>
+    public async Task<string> MarkHealthyAsync(string region, string evidence, CancellationToken ct)
+    {
+        var controls = await inner.GetRoutingControlsAsync(ct);
+        await RefuseTwoWritersRoutedAsync(region, controls, (await topology.GetAsync(ct)).Regions, ct);
+        return await inner.MarkHealthyAsync(region, evidence, ct);
+    }
+
+    private async Task RefuseTwoWritersRoutedAsync(string region, IReadOnlyDictionary<string, bool> controls, IReadOnlyList<string> regions, CancellationToken ct)
+    {
+        var routed = regions.Where(r => controls.GetValueOrDefault(r, true)).ToList();
+        if (routed.Count <= 1) return;
+        var writable = (await Task.WhenAll(routed.Select(r => databases.ObserveAsync(r, ct)))).Where(d => d.Writable).Select(d => d.Region).ToList();
+        if (writable.Count > 1)
+            throw new GuardRefusedException(NoTwoWritersRouted, $"refused by safety rule {NoTwoWritersRouted}: routing {region} would send clients to {string.Join(" and ", writable)}, which both accept writes");
     }
 
     public Task<IReadOnlyDictionary<string, bool>> GetRoutingControlsAsync(CancellationToken ct) => inner.GetRoutingControlsAsync(ct);

@@ -130,14 +130,14 @@ public static class SwitchoverRunbook
         yield return new RunbookStep
         {
             Name = StepNames.MoveTraffic,
-            Description = $"routing control off for {from}, on for {to}",
+            Description = $"routing control on for {to} (counted healthy at once: its compute and single writer were just verified), off for {from}",
             Options = new StepOptions(TimeSpan.FromSeconds(10), 2, TimeSpan.FromMilliseconds(500)),
             AlreadyDone = async (ctx, ct) => await ports.Traffic.GetRoutingControlsAsync(ct) is { } rc && !rc.GetValueOrDefault(from, true) && rc.GetValueOrDefault(to, true) ? "routing controls already set" : null,
             Execute = async (ctx, ct) =>
             {
-                await ports.Traffic.SetRoutingControlAsync(to, true, ct);
+                var routed = await FailoverRunbook.RouteAndMarkHealthyAsync(to, ports, $"run {ctx.RunId} saw its compute healthy and its database the only writer", ct);
                 await ports.Traffic.SetRoutingControlAsync(from, false, ct);
-                return $"traffic may go to {to} only";
+                return $"traffic may go to {to} only ({routed})";
             },
         };
         yield return FailoverRunbook.VerifyPublicWrite(to, ports);

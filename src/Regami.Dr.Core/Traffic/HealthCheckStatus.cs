@@ -57,6 +57,31 @@ public sealed class HealthCheckStatus
     /// <summary>Records a failed probe. Returns true when this observation changed the status.</summary>
     public bool RecordFailure(string reason) => Record(succeeded: false, reason);
 
+    /// <summary>
+    /// Makes the check healthy now, with both counts reset, as if it had just been created (Route 53
+    /// starts a new check healthy): used when a runbook has just verified the endpoint itself, so the
+    /// answer need not wait for <c>FailureThreshold</c> fresh passes. Failures after this count from 0.
+    /// Returns true when the status changed.
+    /// </summary>
+    public bool MarkHealthy(string reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        var now = _timeProvider.GetUtcNow();
+        lock (_gate)
+        {
+            var s = _current;
+            _current = s with
+            {
+                IsHealthy = true,
+                ConsecutiveFailures = 0,
+                ConsecutiveSuccesses = 0,
+                LastReason = reason,
+                LastChangeAt = s.IsHealthy ? s.LastChangeAt : now,
+            };
+            return !s.IsHealthy;
+        }
+    }
+
     /// <summary>Records one probe result at the provider's current time. Returns true when the status changed.</summary>
     public bool Record(bool succeeded, string reason)
     {
@@ -121,6 +146,8 @@ public sealed record HealthCheckSnapshot(
         if (Observations == 0)
             return "healthy (no check completed yet; a new health check starts healthy)";
         var last = LastReason is { Length: > 0 } r ? $"; last: {r}" : "";
+        if (IsHealthy && ConsecutiveFailures == 0 && ConsecutiveSuccesses == 0)
+            return $"healthy ({LastReason})"; // just marked healthy (MarkHealthy), no probe since
         if (IsHealthy)
             return ConsecutiveFailures > 0
                 ? $"healthy ({ConsecutiveFailures}/{FailureThreshold} failed checks{last})"

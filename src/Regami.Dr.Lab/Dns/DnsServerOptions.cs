@@ -44,6 +44,18 @@ public sealed record DnsServerOptions
     /// </summary>
     public string? RoutingControlsFile { get; init; }
 
+    /// <summary>
+    /// JSON file of the health verifications runbooks write (<see cref="Dns.VerifiedHealthyFile"/>): a
+    /// new one marks that region's health check healthy at once. Null = no such marks.
+    /// </summary>
+    public string? VerifiedHealthyFile { get; init; }
+
+    /// <summary>
+    /// How often the control files (routing controls, verifications) are looked at between health-check
+    /// ticks: a routing change takes effect within this, not within a whole request interval.
+    /// </summary>
+    public TimeSpan ControlPollInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Where the server writes its <see cref="DnsServerStatus"/> after every tick; null = nowhere.</summary>
     public string? StatusFile { get; init; }
 
@@ -65,6 +77,8 @@ public sealed record DnsServerOptions
         if (string.IsNullOrWhiteSpace(Zone) || Zone.EndsWith('.'))
             errors.Add($"zone must be a domain name without the trailing dot (found '{Zone}')");
         errors.AddRange(HealthCheck.Validate().Select(e => "healthCheck." + e));
+        if (ControlPollInterval <= TimeSpan.Zero)
+            errors.Add($"controlPollInterval must be positive (found {ControlPollInterval.TotalMilliseconds} ms)");
         errors.AddRange(RecordSet.Validate().Select(e => "recordSet: " + e));
         if (!string.IsNullOrWhiteSpace(Zone) && !string.IsNullOrWhiteSpace(RecordSet.Name)
             && !RecordSet.Name.Equals(Zone, StringComparison.OrdinalIgnoreCase)

@@ -13,10 +13,12 @@ namespace Regami.Dr.Lab.Dns;
 /// fed by one HTTP health prober per health-checked record and by the routing-controls file.
 /// </summary>
 /// <remarks>
-/// Every tick (one <see cref="HealthCheckOptions.RequestInterval"/>, the first at start): probe every
-/// target in parallel → record the results in each <see cref="HealthCheckStatus"/> → re-read the
-/// routing controls if the file changed → resolve → write the status file. Queries between ticks
-/// resolve from the latest statuses, so an answer changes at the tick whose probe crossed the threshold.
+/// Two loops. Every health-check tick (one <see cref="HealthCheckOptions.RequestInterval"/>, the first
+/// at start): probe every target in parallel → record the results in each <see cref="HealthCheckStatus"/>
+/// → resolve → write the status file. Every <see cref="DnsServerOptions.ControlPollInterval"/> (100 ms):
+/// re-read the routing controls and the verified-healthy file when they changed, mark freshly verified
+/// regions healthy, and resolve again if anything changed — so a runbook's routing change is answered
+/// within ≈ 0.1 s instead of at the next tick. Queries resolve from the latest state.
 /// </remarks>
 public sealed class FailoverDnsServer
 {
@@ -65,12 +67,15 @@ public sealed class FailoverDnsServer
         private readonly Dictionary<string, HealthCheckStatus> _healthChecks = new(StringComparer.Ordinal);
         private readonly List<(string HealthCheckId, Uri Target)> _targets = [];
         private readonly RoutingControlsFile _routingControlsFile;
+        private readonly VerifiedHealthyFile _verifiedHealthyFile;
+        private readonly Lock _publishGate = new();
         private readonly HttpHealthProber _prober;
         private readonly DnsServer _dns;
         private readonly DateTimeOffset _startedAt;
         private volatile IReadOnlyDictionary<string, bool> _routingControls;
         private FailoverAnswer? _lastAnswer;
         private string? _lastRoutingControlsError;
+        private string? _lastVerificationsError;
         private long _queries;
         private long _errors;
         private volatile string? _lastError;
@@ -95,6 +100,7 @@ public sealed class FailoverDnsServer
             _routingControlsFile = new RoutingControlsFile(options.RoutingControlsFile);
             _routingControlsFile.Refresh();
             _routingControls = _routingControlsFile.Current;
+            _verifiedHealthyFile = new VerifiedHealthyFile(options.VerifiedHealthyFile);
             _dns = new DnsServer(
                 new UdpServerTransport(options.ListenEndPoint),
                 new TcpServerTransport(options.ListenEndPoint));
@@ -122,19 +128,16 @@ public sealed class FailoverDnsServer
                 _recordSet.TtlSeconds, _options.HealthCheck.RequestInterval.TotalMilliseconds, _options.HealthCheck.FailureThreshold,
                 _options.HealthCheck.Timeout.TotalMilliseconds, RoutingControlsFile.Describe(_routingControls));
             // Replace a previous run's "stopped" status at once, before the first probes return.
-            Publish("running", CurrentAnswer());
+            Reevaluate();
         }
 
         public async Task RunUntilCancelledAsync(CancellationToken cancellationToken)
         {
             try
             {
-                using var timer = new PeriodicTimer(_options.HealthCheck.RequestInterval, Time);
-                do
-                {
-                    await TickAsync(cancellationToken);
-                }
-                while (await timer.WaitForNextTickAsync(cancellationToken));
+                await Task.WhenAll(
+                    RepeatAsync(_options.HealthCheck.RequestInterval, TickAsync, cancellationToken),
+                    RepeatAsync(_options.ControlPollInterval, PollControlsAsync, cancellationToken));
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -156,6 +159,16 @@ public sealed class FailoverDnsServer
             }
         }
 
+        private async Task RepeatAsync(TimeSpan interval, Func<CancellationToken, Task> work, CancellationToken cancellationToken)
+        {
+            using var timer = new PeriodicTimer(interval, Time);
+            do
+            {
+                await work(cancellationToken);
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken));
+        }
+
         private async Task TickAsync(CancellationToken cancellationToken)
         {
             var results = await Task.WhenAll(_targets.Select(async t => (Target: t, Result: await _prober.ProbeAsync(t.Target, cancellationToken))));
@@ -163,8 +176,35 @@ public sealed class FailoverDnsServer
             {
                 foreach (var (target, result) in results)
                     RecordProbe(target.HealthCheckId, target.Target, result);
-                RefreshRoutingControls();
+                Reevaluate();
+            }
+            catch (Exception e)
+            {
+                // A tick must not end the server: count it, log it, surface it in the status.
+                CountError("tick failed", e);
+            }
+        }
 
+        private Task PollControlsAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                var routingChanged = RefreshRoutingControls();
+                var marked = ApplyVerifications();
+                if (routingChanged || marked) Reevaluate();
+            }
+            catch (Exception e)
+            {
+                CountError("reading the control files failed", e);
+            }
+            return Task.CompletedTask;
+        }
+
+        /// <summary>Resolves from the current state, logs a changed answer and publishes the status (from either loop, one at a time).</summary>
+        private void Reevaluate()
+        {
+            lock (_publishGate)
+            {
                 var answer = CurrentAnswer();
                 if (_lastAnswer is null || _lastAnswer.Address != answer.Address || _lastAnswer.Situation != answer.Situation)
                     Log.LogInformation(
@@ -173,11 +213,26 @@ public sealed class FailoverDnsServer
                 _lastAnswer = answer;
                 Publish("running", answer);
             }
-            catch (Exception e)
+        }
+
+        /// <summary>Marks the health checks of freshly verified regions healthy; true when one was marked.</summary>
+        private bool ApplyVerifications()
+        {
+            var any = false;
+            foreach (var (region, verification) in _verifiedHealthyFile.TakeNew())
             {
-                // A tick must not end the server: count it, log it, surface it in the status.
-                CountError("tick failed", e);
+                foreach (var record in new[] { _recordSet.Primary, _recordSet.Secondary })
+                {
+                    if (record.Region != region || record.HealthCheckId is not { } id || !_healthChecks.TryGetValue(id, out var status)) continue;
+                    status.MarkHealthy($"verified healthy at {verification.At:HH:mm:ss.fff}: {verification.Evidence}");
+                    Log.LogInformation("Health check {HealthCheckId} of {Region} marked healthy by a verification: {Evidence}", id, region, verification.Evidence);
+                    any = true;
+                }
             }
+            if (_verifiedHealthyFile.Error is { } error && error != _lastVerificationsError)
+                Log.LogWarning("Verified-healthy file rejected: {Error}", error);
+            _lastVerificationsError = _verifiedHealthyFile.Error;
+            return any;
         }
 
         private void RecordProbe(string healthCheckId, Uri target, HealthProbeResult result)
@@ -196,9 +251,10 @@ public sealed class FailoverDnsServer
             }
         }
 
-        private void RefreshRoutingControls()
+        private bool RefreshRoutingControls()
         {
-            if (_routingControlsFile.Refresh())
+            var changed = _routingControlsFile.Refresh();
+            if (changed)
             {
                 _routingControls = _routingControlsFile.Current;
                 Log.LogInformation("Routing controls changed ({File}): {RoutingControls}",
@@ -210,6 +266,7 @@ public sealed class FailoverDnsServer
                     Log.LogWarning("Routing controls file rejected: {Error}", error);
                 _lastRoutingControlsError = _routingControlsFile.Error;
             }
+            return changed;
         }
 
         private FailoverAnswer CurrentAnswer() =>

@@ -11,15 +11,14 @@ namespace Regami.Dr.Lab.Dns;
 public sealed class RoutingControlsFile
 {
     private static readonly IReadOnlyDictionary<string, bool> AllOn = new Dictionary<string, bool>();
-    private static readonly JsonSerializerOptions ReadOptions = new()
+
+    private readonly WatchedJsonFile<Dictionary<string, bool>>? _file;
+
+    public RoutingControlsFile(string? path)
     {
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-    };
-
-    private (bool Exists, DateTime WrittenAtUtc, long Length)? _seen;
-
-    public RoutingControlsFile(string? path) => Path = string.IsNullOrWhiteSpace(path) ? null : System.IO.Path.GetFullPath(path);
+        Path = string.IsNullOrWhiteSpace(path) ? null : System.IO.Path.GetFullPath(path);
+        _file = Path is null ? null : new WatchedJsonFile<Dictionary<string, bool>>(Path);
+    }
 
     /// <summary>The file's full path; null when routing controls are not configured (all on).</summary>
     public string? Path { get; }
@@ -33,35 +32,15 @@ public sealed class RoutingControlsFile
     /// <summary>Re-reads the file if it changed since the last call. Returns true when <see cref="Current"/> changed.</summary>
     public bool Refresh()
     {
-        if (Path is null) return false;
-        var info = new FileInfo(Path);
-        var seen = info.Exists ? (true, info.LastWriteTimeUtc, info.Length) : (false, DateTime.MinValue, 0L);
-        if (_seen == seen) return false;
-        _seen = seen;
-
-        IReadOnlyDictionary<string, bool> next;
-        if (!info.Exists)
+        if (_file?.TryReadIfChanged() is not { Changed: true } read) return false;
+        if (read.Error is { } error)
         {
-            next = AllOn;
-            Error = null;
+            // Keep the last good state.
+            Error = $"{error} (keeping the previous routing controls)";
+            return false;
         }
-        else
-        {
-            try
-            {
-                next = JsonSerializer.Deserialize<Dictionary<string, bool>>(File.ReadAllText(Path), ReadOptions)
-                       ?? throw new JsonException("the file holds null, not an object");
-                Error = null;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
-            {
-                // Keep the last good state; make the next call try again even if the file is not touched.
-                Error = $"{Path}: {e.Message} (keeping the previous routing controls)";
-                _seen = null;
-                return false;
-            }
-        }
-
+        Error = null;
+        IReadOnlyDictionary<string, bool> next = read.Value ?? AllOn;
         var changed = !SameControls(Current, next);
         Current = next;
         return changed;

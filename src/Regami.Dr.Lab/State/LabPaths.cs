@@ -13,6 +13,8 @@ public sealed class LabPaths(string root)
     public string LogDirectory => Path.Combine(Root, "logs");
     public string TrafficDirectory => Path.Combine(Root, "traffic");
     public string RoutingControlsFile => Path.Combine(TrafficDirectory, "routing-controls.json");
+    /// <summary>Health verifications written by runbooks: the DNS server counts a freshly verified region healthy at once.</summary>
+    public string VerifiedHealthyFile => Path.Combine(TrafficDirectory, "verified-healthy.json");
     public string DnsStatusFile => Path.Combine(TrafficDirectory, "dns-status.json");
     public string RegionDirectory(string region) => Path.Combine(Root, "regions", region);
     public string PgData(string region) => Path.Combine(RegionDirectory(region), "pgdata");

@@ -112,7 +112,7 @@ public sealed class ControllerApiRunbookTests : IAsyncDisposable
         Assert.True(run.GetProperty("durationSeconds").GetDouble() >= 0);
         var steps = run.GetProperty("steps").EnumerateArray().ToList();
         Assert.Equal(
-            [Names.CheckTarget, Names.RpoGuard, Names.FenceTraffic, Names.FenceCompute, Names.FenceDatabase,
+            [Names.CheckTarget, Names.RpoGuard, Names.StartCompute, Names.FenceTraffic, Names.FenceCompute, Names.FenceDatabase,
              Names.PromoteStandby, Names.ScaleCompute, Names.AssertSingleWriter, Names.RouteTraffic, Names.VerifyPublicWrite],
             steps.Select(s => s.GetProperty("name").GetString()));
         Assert.All(steps, s =>

@@ -29,6 +29,7 @@ public sealed class FailoverDnsServerTests(ITestOutputHelper output) : IAsyncLif
 
     private string StatusFile => Path.Combine(_dir, "dns-status.json");
     private string RoutingControls => Path.Combine(_dir, "routing-controls.json");
+    private string VerifiedHealthy => Path.Combine(_dir, "verified-healthy.json");
 
     public async Task InitializeAsync()
     {
@@ -59,6 +60,7 @@ public sealed class FailoverDnsServerTests(ITestOutputHelper output) : IAsyncLif
             [DnsServerOptions.HealthCheckIdFor("eu-central-1")] = _secondary.Url,
         },
         RoutingControlsFile = RoutingControls,
+        VerifiedHealthyFile = VerifiedHealthy,
         StatusFile = StatusFile,
     };
 
@@ -205,6 +207,61 @@ public sealed class FailoverDnsServerTests(ITestOutputHelper output) : IAsyncLif
         await EventuallyAsync(() => Answer(dns), a => a == Secondary, Deadline, "primary switched off again");
         File.Delete(RoutingControls);
         await EventuallyAsync(() => Answer(dns), a => a == Primary, Deadline, "a missing file means all on");
+    }
+
+    [Fact]
+    public async Task A_verified_region_is_answered_at_once_not_after_a_threshold_of_fresh_passes()
+    {
+        // A threshold of 10 probes at 200 ms: passing it takes ≥ 2 s; the verification must not wait for it.
+        var slowToTrust = new HealthCheckOptions { RequestInterval = TimeSpan.FromMilliseconds(200), FailureThreshold = 10, Timeout = TimeSpan.FromMilliseconds(200) };
+        // A verification written before the server starts is old news: it must change nothing.
+        VerifiedHealthyFile.Write(VerifiedHealthy, "eu-central-1", new HealthVerification(DateTimeOffset.UtcNow, "stale"));
+        _secondary.StatusCode = 503;
+        await using var server = Start(Options() with { HealthCheck = slowToTrust });
+        var dns = Client(_port);
+        await EventuallyAsync(Status, s => s is { } st && !st.Records[1].Healthy, Deadline, "the cold secondary turns unhealthy");
+
+        // The failover: the primary's control goes off (both records unhealthy → the primary is still
+        // answered), then the secondary comes up, is verified by the runbook and marked.
+        RoutingControlsFile.Write(RoutingControls, new Dictionary<string, bool> { ["eu-west-3"] = false, ["eu-central-1"] = true });
+        await EventuallyAsync(Status, s => s?.Answer.Situation == FailoverSituation.AllUnhealthy, Deadline, "all unhealthy");
+        Assert.Equal(Primary, await Answer(dns));
+        _secondary.StatusCode = 200;
+        var markedAt = Stopwatch.StartNew();
+        VerifiedHealthyFile.Write(VerifiedHealthy, "eu-central-1", new HealthVerification(DateTimeOffset.UtcNow, "run r-1 saw it healthy"));
+        await EventuallyAsync(() => Answer(dns), a => a == Secondary, Deadline, "the verified secondary is answered");
+        var answeredAfter = markedAt.Elapsed;
+
+        var status = await EventuallyAsync(Status, s => s?.Answer.Region == "eu-central-1", Deadline, "status shows the secondary");
+        // Fewer passes than the threshold when it was first answered: the verification did it.
+        Assert.True(answeredAfter < TimeSpan.FromSeconds(1.5), $"answered {answeredAfter.TotalSeconds:0.00} s after the mark; 10 passes take ≥ 2 s");
+        Assert.True(status!.Records[1].Healthy);
+        output.WriteLine($"answered {answeredAfter.TotalMilliseconds:0} ms after the mark; {status.Records[1].ConsecutiveSuccesses} passes since; {status.Records[1].LastReason}");
+
+        // Probing goes on: a marked region that fails its checks turns unhealthy again.
+        _secondary.StatusCode = 503;
+        await EventuallyAsync(Status, s => s is { } st && !st.Records[1].Healthy, Deadline, "the secondary fails its checks again");
+    }
+
+    [Fact]
+    public void Verified_healthy_file_hands_out_each_new_verification_once()
+    {
+        Directory.CreateDirectory(_dir);
+        var old = new HealthVerification(DateTimeOffset.Parse("2026-11-30T00:00:00Z"), "before the server started");
+        VerifiedHealthyFile.Write(VerifiedHealthy, "eu-central-1", old);
+        var file = new VerifiedHealthyFile(VerifiedHealthy);
+        Assert.Empty(file.TakeNew());
+
+        var fresh = new HealthVerification(DateTimeOffset.Parse("2026-11-30T00:00:05Z"), "run r-2");
+        VerifiedHealthyFile.Write(VerifiedHealthy, "eu-west-3", fresh);
+        var taken = file.TakeNew();
+        Assert.Equal(fresh, Assert.Single(taken, v => v.Key == "eu-west-3").Value);
+        Assert.DoesNotContain("eu-central-1", taken.Keys);
+        Assert.Empty(file.TakeNew());
+
+        File.WriteAllText(VerifiedHealthy, "{ broken");
+        Assert.Empty(file.TakeNew());
+        Assert.NotNull(file.Error);
     }
 
     [Fact]

@@ -322,6 +322,7 @@ public sealed class ConfigurationTests
         public TimeSpan WorstCaseSwitchTime => TimeSpan.FromSeconds(5);
         public Task<IReadOnlyDictionary<string, bool>> GetRoutingControlsAsync(CancellationToken ct) => throw new NotSupportedException();
         public Task SetRoutingControlAsync(string region, bool on, CancellationToken ct) => throw new NotSupportedException();
+        public Task<string> MarkHealthyAsync(string region, string evidence, CancellationToken ct) => throw new NotSupportedException();
         public Task<string?> ResolveActiveRegionAsync(CancellationToken ct) => throw new NotSupportedException();
         public Task<PublicWriteResult> WriteThroughPublicNameAsync(string payload, CancellationToken ct) => throw new NotSupportedException();
     }

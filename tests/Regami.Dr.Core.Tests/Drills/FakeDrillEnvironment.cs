@@ -139,6 +139,8 @@ internal sealed class FakeRegions : IDatabasePort, IComputePort, ITrafficPort, I
 
     public Task SetRoutingControlAsync(string region, bool on, CancellationToken ct) => Act(region, r => r.RoutingControl = on, "routed");
 
+    public Task<string> MarkHealthyAsync(string region, string evidence, CancellationToken ct) => Task.FromResult($"{region} marked healthy");
+
     public Task<string?> ResolveActiveRegionAsync(CancellationToken ct)
     {
         lock (Gate) return Task.FromResult(Writer?.Name);

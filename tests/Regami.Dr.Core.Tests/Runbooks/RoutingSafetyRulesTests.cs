@@ -33,6 +33,17 @@ public sealed class RoutingSafetyRulesTests
         await Rules().SetRoutingControlAsync(FakeRegions.Away, true, default);
         Assert.True(regions.Regions[FakeRegions.Away].RoutingControl);
     }
+
+    [Fact]
+    public async Task Marking_a_region_healthy_while_two_routed_regions_accept_writes_is_refused_by_name()
+    {
+        regions.Regions[FakeRegions.Away].Writable = true;   // split brain, both routed
+        var e = await Assert.ThrowsAsync<GuardRefusedException>(() => Rules().MarkHealthyAsync(FakeRegions.Away, "run r-1", default));
+        Assert.Equal(RoutingSafetyRules.NoTwoWritersRouted, e.Guard);
+
+        await regions.FenceAsync(FakeRegions.Home, default);
+        Assert.Equal($"{FakeRegions.Away} marked healthy", await Rules().MarkHealthyAsync(FakeRegions.Away, "run r-1", default));
+    }
 }
 
 /// <summary>Regressions found by the fault campaign (bench/fault-campaign.sh), named after the finding.</summary>

@@ -32,6 +32,28 @@ public class HealthCheckStatusTests
     }
 
     [Fact]
+    public void Marked_healthy_counts_at_once_and_failures_count_again_from_zero()
+    {
+        var check = NewCheck(threshold: 3);
+        for (var i = 0; i < 3; i++) Probe(check, false);
+        Assert.False(check.Current.IsHealthy);
+        _time.Advance(TimeSpan.FromMilliseconds(300));
+
+        Assert.True(check.MarkHealthy("verified by run r-1"));
+        var s = check.Current;
+        Assert.True(s.IsHealthy);
+        Assert.Equal(0, s.ConsecutiveFailures);
+        Assert.Equal(Start + TimeSpan.FromSeconds(3.3), s.LastChangeAt);
+        Assert.Equal("healthy (verified by run r-1)", s.Describe());
+        Assert.False(check.MarkHealthy("again")); // already healthy: no change
+
+        Assert.False(Probe(check, false));
+        Assert.False(Probe(check, false));
+        Assert.True(Probe(check, false)); // the threshold applies from the mark on
+        Assert.False(check.Current.IsHealthy);
+    }
+
+    [Fact]
     public void Becomes_unhealthy_only_at_the_thresholdth_consecutive_failure()
     {
         var check = NewCheck(threshold: 3);

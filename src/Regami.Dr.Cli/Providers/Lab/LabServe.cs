@@ -36,6 +36,7 @@ public static class LabServe
             },
             HealthCheck = hc,
             RoutingControlsFile = env.Paths.RoutingControlsFile,
+            VerifiedHealthyFile = env.Paths.VerifiedHealthyFile,
             StatusFile = env.Paths.DnsStatusFile,
         };
         using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(s => { s.SingleLine = true; s.TimestampFormat = "HH:mm:ss.fff "; }).SetMinimumLevel(LogLevel.Information));
