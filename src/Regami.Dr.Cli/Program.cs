@@ -31,7 +31,10 @@ if (parse.Errors.Count > 0)
     return ExitCodes.Usage;
 }
 
-using var cts = new CancellationTokenSource();
+// Not disposed: a second Ctrl-C or SIGTERM may arrive while the process winds down (a drill taking
+// its lab down), and cancelling a disposed source throws on the signal thread, aborting the process
+// in the middle of that clean-up.
+var cts = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
 using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cts.Cancel(); });
 try

@@ -82,7 +82,7 @@ public sealed partial class DrillConductor(DrillPorts ports, TimeProvider time, 
 
             // The fault and the controller's failover, or the planned switchover.
             var (faultAt, recoveryRun) = scenario.Fault is { } fault
-                ? await BreakAndWaitForControllerAsync(fault, home, standby, request, workload, ct)
+                ? await BreakAndWaitForControllerAsync(fault, home, standby, request, workload, startedAt, ct)
                 : await SwitchOverAsync(home, standby!, request, ct);
             var auditSinceFault = await ports.Audit.ListAsync(faultAt, null, ct);
             var marks = RecoveryMarks.From(recoveryRun, auditSinceFault, faultAt);
@@ -134,7 +134,7 @@ public sealed partial class DrillConductor(DrillPorts ports, TimeProvider time, 
     }
 
     private async Task<(DateTimeOffset FaultAt, RunRecord Run)> BreakAndWaitForControllerAsync(
-        DrillFault fault, string home, string? standby, DrillRequest request, IDrillWorkload workload, CancellationToken ct)
+        DrillFault fault, string home, string? standby, DrillRequest request, IDrillWorkload workload, DateTimeOffset drillStartedAt, CancellationToken ct)
     {
         if (fault.CutReplicationFirst)
         {
@@ -143,12 +143,34 @@ public sealed partial class DrillConductor(DrillPorts ports, TimeProvider time, 
             await WaitForAcknowledgedAsync(workload, Math.Max(timings.MinimumWrites, request.Rate), timings.WorkloadAcknowledged,
                 "writes acknowledged by the primary alone", ct);
         }
+        await EnsureNothingMovedBeforeTheFaultAsync(home, drillStartedAt, ct);
         var injected = await ports.Faults.InjectAsync(fault.Kind, home, ct);
         Mark($"fault injected: {FaultKinds.Name(fault.Kind)} on {home} ({string.Join("; ", injected.Actions)})");
         var run = fault.CutReplicationFirst
             ? await ForceAfterRpoRefusalAsync(injected.At, home, standby!, request, workload, ct)
             : await WaitForControllerFailoverAsync(injected.At, request.Targets, workload, ct);
         return (injected.At, run);
+    }
+
+    /// <summary>
+    /// A controller that failed over before the fault (a lab too slow for its health checks: on a
+    /// loaded machine 1 s probes time out) leaves nothing for the drill to measure, and the fault would
+    /// hit an already fenced region while the drill waited for a failover that never comes. Stop here
+    /// instead, saying what happened and where the lab stands.
+    /// </summary>
+    private async Task EnsureNothingMovedBeforeTheFaultAsync(string home, DateTimeOffset drillStartedAt, CancellationToken ct)
+    {
+        var topology = await ports.Recovery.Topology.GetAsync(ct);
+        var early = (await ports.Journal.ListAsync(timings.RecentRuns, ct))
+            .FirstOrDefault(r => r.Kind == FailoverRunbook.Kind && r.StartedAt >= drillStartedAt);
+        if (topology.Primary == home && early is null) return;
+        var what = early is null
+            ? $"the primary is {topology.Primary ?? "none"}, no longer {home}"
+            : $"run {early.Id} ({early.Actor}, {early.Outcome.ToString().ToLowerInvariant()}) started a failover at {early.StartedAt:HH:mm:ss}";
+        Mark($"before the fault: {what}");
+        throw new InvalidOperationException(
+            $"before the fault was injected, {what}: the controller judged {home} down on its own (on a loaded machine its 1 s health checks time out), so there is nothing left to measure. " +
+            $"No fault was injected; `regami-dr status` shows where the lab stands, `regami-dr failback --yes` brings the primary home (`regami-dr runbook list` shows the run). Run the drill again on a quieter machine, or with longer healthCheck timings.");
     }
 
     /// <summary>

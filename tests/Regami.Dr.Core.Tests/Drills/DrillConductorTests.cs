@@ -140,6 +140,21 @@ public sealed class DrillConductorTests
     }
 
     [Fact]
+    public async Task A_failover_before_the_fault_stops_the_drill_without_injecting_and_says_where_the_lab_stands()
+    {
+        lab.FailsOverBeforeTheFault = true;
+        // The controller's failover needs a lag sample to pass its RPO guard, as after a steady minute.
+        await lab.Regions.RememberAsync(new Core.Ports.LagSample(time.GetUtcNow(), FakeRegions.Home, FakeRegions.Away, 0, 0), default);
+
+        var stopped = await Assert.ThrowsAsync<InvalidOperationException>(() => RunAsync(Request("db-crash")));
+
+        Assert.Contains("before the fault was injected", stopped.Message);
+        Assert.Contains("failback --yes", stopped.Message);
+        Assert.Empty(lab.Faults);
+        Assert.Equal(FakeRegions.Away, (await lab.Regions.GetAsync(default)).Primary);
+    }
+
+    [Fact]
     public async Task A_drill_on_an_unhealthy_system_is_refused_before_it_changes_anything()
     {
         lock (lab.Regions.Gate) lab.Regions.Regions[FakeRegions.Away].Running = false;

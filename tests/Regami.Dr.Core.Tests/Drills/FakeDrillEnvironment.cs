@@ -278,11 +278,11 @@ internal sealed class FakeDrillEnvironment : IFaultInjector, IEnvironmentLifecyc
     /// <summary>A controller whose RPO guard lets everything through (the bug a lossy drill must catch).</summary>
     public bool ControllerIgnoresRpoGuard { get; set; }
 
-    private async Task FailOverAsync(string from, string to)
+    private async Task FailOverAsync(string from, string to, bool atOnce = false)
     {
-        await Task.Delay(DetectionDelay, time);
+        if (!atOnce) await Task.Delay(DetectionDelay, time);
         await Decide(AuditOutcome.Info, $"{from} failed its checks");
-        await Task.Delay(DecisionDelay, time);
+        if (!atOnce) await Task.Delay(DecisionDelay, time);
         // Like FailoverDecision: the RPO guard on the last known lag, audited with the guards' verdicts.
         var verdict = RpoGuardDecision.Evaluate(await Regions.LastAsync(default), time.GetUtcNow(), Policy.RpoGuard);
         if (!verdict.Pass && !ControllerIgnoresRpoGuard)
@@ -336,7 +336,15 @@ internal sealed class FakeDrillEnvironment : IFaultInjector, IEnvironmentLifecyc
 
     public string PublicName => "api.regami.test";
 
-    public IDrillWorkload Create(double ratePerSecond, long firstSeq) => new FakeWorkload(Regions, time, ratePerSecond, firstSeq);
+    public IDrillWorkload Create(double ratePerSecond, long firstSeq)
+    {
+        // A controller that judges the primary down on its own while the workload starts (a loaded machine).
+        if (FailsOverBeforeTheFault) Controller = FailOverAsync(FakeRegions.Home, FakeRegions.Away, atOnce: true);
+        return new FakeWorkload(Regions, time, ratePerSecond, firstSeq);
+    }
+
+    /// <summary>The controller fails over as soon as the workload starts, before any fault.</summary>
+    public bool FailsOverBeforeTheFault { get; set; }
 }
 
 /// <summary>Writes one seq every 1/rate (fake) seconds through <see cref="FakeRegions.Write"/>.</summary>
