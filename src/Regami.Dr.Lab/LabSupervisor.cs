@@ -90,8 +90,11 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         var held = new List<string>();
 
         // Databases first: the primary, then its standby (cloned from it), in their recorded roles.
+        // Compute and load balancers start as soon as the primary's database runs: the API boots
+        // (≈ 1 s) while the standby is cloned, instead of after it.
         var primaryName = topology.Primary ?? o.PrimaryRegion.Name;
         var primary = env.Cluster(primaryName);
+        var serving = false;
         try
         {
             foreach (var r in o.Regions.OrderBy(r => r.Name == primaryName ? 0 : 1))
@@ -101,43 +104,28 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
                     held.Add($"PostgreSQL {r.Name} left stopped: {hold.Reason}");
                 else
                     await EnsureDatabaseAsync(r.Name, cluster, r.Name == primaryName ? null : primary, state, topology, found, started, ct);
+                if (r.Name == primaryName && primary.IsRunning())
+                {
+                    StartComputeAndLoadBalancers(state, holds, found, started, held);
+                    serving = true;
+                }
             }
-            if (primary.IsRunning())
-            {
-                await ApplyReplicationModeAsync(primary, topology, ct);
-                await new PgBackRest(env).EnsureStanzaAsync(primaryName, ct);
-            }
+            if (primary.IsRunning()) await ApplyReplicationModeAsync(primary, topology, ct);
         }
         catch (Npgsql.NpgsqlException e)
         {
             // A server that runs but does not answer: say so plainly, not with a driver's stack trace.
             throw new LabException($"PostgreSQL did not answer while `lab up` checked it ({e.Message}); a hung server (`lab fault hang-db`) is resumed by `lab fault heal`, " +
-                $"a server being stopped by a runbook comes back when the run ends (`regami-dr runbook list`). Nothing else was started.", e);
+                $"a server being stopped by a runbook comes back when the run ends (`regami-dr runbook list`). `regami-dr lab down` stops whatever was started.", e);
         }
+        if (!serving) StartComputeAndLoadBalancers(state, holds, found, started, held);
+        // The backup engine's stanza (pgbackrest stanza-create, ≈ 1–2 s) is for backups and WAL
+        // archiving only, which retry until it exists: it is created while the instances boot.
+        var stanza = primary.IsRunning() ? new PgBackRest(env).EnsureStanzaAsync(primaryName, ct) : Task.CompletedTask;
 
         if (!File.Exists(paths.RoutingControlsFile))
             LabJson.WriteAtomically(paths.RoutingControlsFile, o.Regions.ToDictionary(r => r.Name, _ => true));
 
-        // Compute, load balancers and DNS start in parallel: each is a separate process.
-        foreach (var r in o.Regions)
-        {
-            var rs = state.Region(r.Name);
-            if (holds.TryGetValue(r.Name, out var hold)) held.Add($"API instances of {r.Name} not restarted: {hold.Reason}");
-            else
-            {
-                var (f, s) = StartMissingInstances(r, rs);
-                found.AddRange(f);
-                started.AddRange(s);
-            }
-            if (IsOurs(rs.LoadBalancer?.Pid)) found.Add($"load balancer {r.Name} (pid {rs.LoadBalancer!.Pid})");
-            else
-            {
-                var pid = Spawn(["lab", "serve", "lb", "--region", r.Name], $"lb-{r.Name}");
-                rs.LoadBalancer = new ProcessRecord { Pid = pid, Url = env.LoadBalancerUrl(r), StartedAt = env.Time.GetUtcNow() };
-                started.Add($"load balancer {r.Name} {rs.LoadBalancer.Url} (pid {pid})");
-            }
-            env.Store.Save(state);
-        }
         // DNS starts once the primary's load balancer answers healthy: its health checks then start
         // green instead of counting failures while the instances boot (and needing N successes back).
         // With the primary held by an unfinished run there is nothing healthy to wait for: the
@@ -153,12 +141,14 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         }
         env.Store.Save(state);
 
-        if (!primaryHeld) await WaitUntilHealthyAsync(state, o.Timeouts.LabUp, includeDns: true, ct);
-
-        // The controller comes last, once everything it watches is healthy: it must not mistake a
-        // lab that is still starting for an outage.
+        // The controller's process is started now and answers once DNS is healthy too: it must not
+        // mistake a lab that is still starting for an outage, and by now the primary's load balancer
+        // (what it probes) is healthy; its own start-up (≈ 1 s) overlaps the DNS wait.
         if (withController is { } w) state.ControllerEnabled = w;
-        if (state.ControllerEnabled) await EnsureControllerAsync(state, found, started, ct);
+        var controllerPid = state.ControllerEnabled ? SpawnControllerIfMissing(state, found, started) : null;
+        if (!primaryHeld) await WaitUntilHealthyAsync(state, o.Timeouts.LabUp, includeDns: true, ct);
+        await stanza;
+        if (controllerPid is { } controller) await WaitForControllerAsync(controller, ct);
         return new LabUpResult(!fresh && started.Count == 0 && held.Count == 0, found, started, sw.Elapsed) { Held = held };
     }
 
@@ -182,9 +172,28 @@ public sealed class LabSupervisor(LabEnvironment env, Action<string>? report = n
         return new LabUpResult(started.Count == 0, found, started, sw.Elapsed);
     }
 
-    private async Task EnsureControllerAsync(LabState state, List<string> found, List<string> started, CancellationToken ct)
+    /// <summary>Spawns the API instances and the load balancer of every region not held by an unfinished run (each a separate process; nothing waits here).</summary>
+    private void StartComputeAndLoadBalancers(LabState state, IReadOnlyDictionary<string, RepairHold> holds, List<string> found, List<string> started, List<string> held)
     {
-        if (SpawnControllerIfMissing(state, found, started) is { } pid) await WaitForControllerAsync(pid, ct);
+        foreach (var r in o.Regions)
+        {
+            var rs = state.Region(r.Name);
+            if (holds.TryGetValue(r.Name, out var hold)) held.Add($"API instances of {r.Name} not restarted: {hold.Reason}");
+            else
+            {
+                var (f, s) = StartMissingInstances(r, rs);
+                found.AddRange(f);
+                started.AddRange(s);
+            }
+            if (IsOurs(rs.LoadBalancer?.Pid)) found.Add($"load balancer {r.Name} (pid {rs.LoadBalancer!.Pid})");
+            else
+            {
+                var pid = Spawn(["lab", "serve", "lb", "--region", r.Name], $"lb-{r.Name}");
+                rs.LoadBalancer = new ProcessRecord { Pid = pid, Url = env.LoadBalancerUrl(r), StartedAt = env.Time.GetUtcNow() };
+                started.Add($"load balancer {r.Name} {rs.LoadBalancer.Url} (pid {pid})");
+            }
+            env.Store.Save(state);
+        }
     }
 
     private int? SpawnControllerIfMissing(LabState state, List<string> found, List<string> started)
