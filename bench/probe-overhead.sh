@@ -2,9 +2,10 @@
 # Probe overhead: CPU used by the controller's prober probing N local endpoints every second, for
 # N = 1,000 / 5,000 / 10,000 (goal, issue 12 item 5: 10,000 endpoints every second in ≤ 15 % of one
 # core). Two kinds of process (bench/Regami.Dr.Bench.Probes):
-#   servers  Kestrel servers listening on N ports of $PROBE_ADDR, one process per 5,000 ports
-#            (distinct origins, as with N real hosts; one process per 5,000 keeps each under the
-#            20,000-descriptor limit with its listeners plus the connections of a burst)
+#   servers  Kestrel servers listening on N ports of $PROBE_ADDR, one process per 2,500 ports
+#            (distinct origins, as with N real hosts; one process per 2,500 keeps each well under
+#            the 20,000-descriptor limit with its listeners plus the connections of a burst, and
+#            one on 5,000 ports died "Out of memory" once on a loaded machine)
 #   probe    the real ProbingHealthSource(HttpHealthProber) + RegionHealth, all targets in parallel
 #            each 1 s tick, as ControllerLoop does, for $SECONDS_PER_RUN s after 5 warm-up ticks; CPU
 #            time of that process (Process.TotalProcessorTime) / wall time = percent of one core.
@@ -23,7 +24,7 @@ rounds="${1:-3}"
 addr="${PROBE_ADDR:-127.0.70.9}"; first="${FIRST_PORT:-20000}"; secs="${SECONDS_PER_RUN:-60}"
 counts="${COUNTS:-${COUNT:-1000 5000 10000}}"; modes="${MODES:-exact timed}"; variant="${VARIANT:-prober}"
 max=0; for n in $counts; do [ "$n" -gt "$max" ] && max=$n; done
-per_server=5000
+per_server=2500
 work="$(mktemp -d /tmp/regami-bench-probes.XXXXXX)"
 art="/tmp/regami-bench-probe-overhead-$(date +%Y%m%dT%H%M%S)"; mkdir -p "$art"
 srv_pids=(); mon_pid=""
@@ -89,6 +90,9 @@ for i in $(seq 1 "$rounds"); do
     dotnet "$dll" probe --address "$addr" --first-port "$first" --count "$n" --seconds "$secs" --warmup 5 \
       --interval 1 --threshold 3 --timeout 1 --server-pid "$srv_list" --variant "$variant" $flag >"$art/probe-$tag.json"
     kill "$mon_pid" 2>/dev/null; wait "$mon_pid" 2>/dev/null || true; mon_pid=""
+    for k in "${!srv_pids[@]}"; do
+      kill -0 "${srv_pids[$k]}" 2>/dev/null || { tail -3 "$art/servers-$k.out" >&2; echo "bench: endpoint server $k died during round $i N=$n $mode; runs so far in $art/runs.jsonl" >&2; exit 1; }
+    done
     ld1=$(cut -d' ' -f1 /proc/loadavg)
     read -r busy samples <"$art/busy-$tag"
     read -r est tw <"$art/conn-$tag" 2>/dev/null || { est=null; tw=null; }
@@ -149,7 +153,7 @@ def point(n):
     }
 out = {
     "benchmark": "probe-overhead", "rounds": rounds, "machine": machine, "commit": commit, "variant": variant,
-    "setup": f"N endpoints = Kestrel servers on N ports (distinct origins, like N hosts; one server process per 5,000 ports); "
+    "setup": f"N endpoints = Kestrel servers on N ports (distinct origins, like N hosts; one server process per 2,500 ports); "
              f"prober = Regami.Dr.Server.Controller.ProbingHealthSource over Regami.Dr.Probes.HttpHealthProber(1 s, its own health-check client: no redirects, no proxy, a new connection per probe) + Regami.Dr.Core.Controller.RegionHealth(3, 0.5), "
              f"every target in parallel each 1 s tick, {secs:.0f} s measured after 5 warm-up ticks; separate processes",
     "goal": "10,000 endpoints every second in <= 15 % of one core",

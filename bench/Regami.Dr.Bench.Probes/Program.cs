@@ -2,8 +2,10 @@
 // time is its own:
 //   servers --address A --first-port P --count N
 //       one Kestrel server listening on N ports (A:P .. A:P+N-1); GET /health → 200 {"status":"healthy"}.
-//       Prints "ready" once listening; stops on SIGTERM/SIGINT. The script starts one per 5,000
-//       ports (a listener and an accepted connection each take a descriptor; `ulimit -n` is 20,000 here).
+//       Prints "ready" once listening; stops on SIGTERM/SIGINT. The script starts one per 2,500
+//       ports: a listener and an accepted connection each take a descriptor (`ulimit -n` is 20,000
+//       here), and one server on 5,000 ports died "Out of memory" under a 5,000-probe burst on a
+//       loaded machine (vm.max_map_count is 65,530 here).
 //   probe --address A --first-port P --count N [--seconds 60] [--warmup 5] [--interval 1]
 //         [--threshold 3] [--timeout 1] [--timed] [--server-pid PID[,PID…]] [--variant prober|keepalive|raw]
 //         [--alloc-profile]
@@ -91,7 +93,7 @@ async Task<int> Probe()
     // connection per origin (what the per-probe connection costs); "raw" = bare sockets doing the same
     // connect / GET / read / close as the prober (the kernel's share, no HttpClient at all).
     var variant = Arg("--variant", "prober");
-    // The endpoint servers' pids (comma-separated: one server process per 5,000 ports), for their CPU.
+    // The endpoint servers' pids (comma-separated: one server process per 2,500 ports), for their CPU.
     var serverPids = Arg("--server-pid", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
     // Where the allocations go: the runtime's AllocationTick events (one per ~100 KB allocated,
     // naming the type that crossed the mark), summed by type over the measured window.
@@ -164,9 +166,19 @@ async Task<int> Probe()
 
     var self = Process.GetCurrentProcess();
     var servers = serverPids.Select(Process.GetProcessById).ToArray();
-    TimeSpan ServerCpu() { foreach (var p in servers) p.Refresh(); return servers.Aggregate(TimeSpan.Zero, (t, p) => t + p.TotalProcessorTime); }
+    TimeSpan ServerCpu()
+    {
+        var total = TimeSpan.Zero;
+        foreach (var p in servers)
+        {
+            p.Refresh();
+            // A server that died mid-run is counted up to nothing; the script reports the death.
+            if (!p.HasExited) total += p.TotalProcessorTime;
+        }
+        return total;
+    }
     TimeSpan cpu0 = default, user0 = default, sys0 = default, srv0 = default;
-    long alloc0 = 0, work0 = 0, contention0 = 0; int gc0 = 0, gc1 = 0, gc2 = 0;
+    long alloc0 = 0, work0 = 0, contention0 = 0; var pause0 = TimeSpan.Zero; int gc0 = 0, gc1 = 0, gc2 = 0;
     var wall = new Stopwatch();
     var measuring = false;
     var tickNo = 0;
@@ -180,7 +192,7 @@ async Task<int> Probe()
             cpu0 = self.TotalProcessorTime; user0 = self.UserProcessorTime; sys0 = self.PrivilegedProcessorTime;
             srv0 = ServerCpu();
             alloc0 = GC.GetTotalAllocatedBytes(); gc0 = GC.CollectionCount(0); gc1 = GC.CollectionCount(1); gc2 = GC.CollectionCount(2);
-            work0 = ThreadPool.CompletedWorkItemCount; contention0 = Monitor.LockContentionCount;
+            work0 = ThreadPool.CompletedWorkItemCount; contention0 = Monitor.LockContentionCount; pause0 = GC.GetTotalPauseDuration();
             wall.Start(); measuring = true; deadline = TimeSpan.FromSeconds(seconds);
             allocations?.Start();
         }
@@ -286,7 +298,7 @@ async Task<int> Probe()
         lockContentions = Monitor.LockContentionCount - contention0,
         threadPoolThreads = ThreadPool.ThreadCount,
         gcCollections = new { gen0 = GC.CollectionCount(0) - gc0, gen1 = GC.CollectionCount(1) - gc1, gen2 = GC.CollectionCount(2) - gc2 },
-        gcPauseMs = Math.Round(GC.GetTotalPauseDuration().TotalMilliseconds, 1),
+        gcPauseMs = Math.Round((GC.GetTotalPauseDuration() - pause0).TotalMilliseconds, 1),
         runtime = new { System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription, serverGc = System.Runtime.GCSettings.IsServerGC, Environment.ProcessorCount },
         allocationSamplesByType = allocations?.Top(25),
         verdicts = regions.Select(r => health.Verdict(r)).Select(v => new { v.Region, v.Healthy, v.UnhealthyVantages, v.Vantages, v.Suspect }).ToArray(),
