@@ -1,18 +1,28 @@
-// Probe overhead benchmark (bench/probe-overhead.sh). Two processes, so the prober's CPU time is
-// its own:
+// Probe overhead benchmark (bench/probe-overhead.sh). Two kinds of process, so the prober's CPU
+// time is its own:
 //   servers --address A --first-port P --count N
 //       one Kestrel server listening on N ports (A:P .. A:P+N-1); GET /health → 200 {"status":"healthy"}.
-//       Prints "ready" once listening; stops on SIGTERM/SIGINT.
+//       Prints "ready" once listening; stops on SIGTERM/SIGINT. The script starts one per 2,500
+//       ports: a listener and an accepted connection each take a descriptor (`ulimit -n` is 20,000
+//       here), and one server on 5,000 ports died "Out of memory" under a 5,000-probe burst on a
+//       loaded machine (vm.max_map_count is 65,530 here).
 //   probe --address A --first-port P --count N [--seconds 60] [--warmup 5] [--interval 1]
-//         [--threshold 3] [--timeout 1] [--timed] [--server-pid PID]
-//       the controller's real prober: Regami.Dr.Probes.HttpHealthProber with its own
-//       health-check client (as `regami-dr monitor` builds it) + Regami.Dr.Core.Controller.RegionHealth,
-//       all targets probed in parallel each tick (Task.WhenAll), every result recorded, each
-//       region's verdict computed, then the rest of the interval waited — as ControllerLoop does.
-//       Prints one JSON object: CPU time of this process over the measured window (after the
-//       warm-up ticks: JIT, 1,000 TCP connects), tick durations, and with --timed the per-probe
-//       latency (a Stopwatch around each ProbeAsync; without --timed the loop is exactly the
-//       controller's and latency comes only from the prober's own "HTTP 200 in N ms" text).
+//         [--threshold 3] [--timeout 1] [--timed] [--server-pid PID[,PID…]] [--variant prober|keepalive|raw]
+//         [--alloc-profile]
+//       the controller's real prober: Regami.Dr.Server.Controller.ProbingHealthSource over
+//       Regami.Dr.Probes.HttpHealthProber with its own health-check client (as `regami-dr monitor`
+//       builds it) + Regami.Dr.Core.Controller.RegionHealth: all targets probed in parallel each
+//       tick, every result recorded, each region's verdict computed, then the rest of the interval
+//       waited — as ControllerLoop does. Prints one JSON object over the measured window (after the
+//       warm-up ticks: JIT, first connects): CPU time of this process (user/system, per probe), tick
+//       durations split into the probing phase and the bookkeeping phase (Record + Verdict, and the
+//       bytes it allocates), bytes allocated per probe, GC counts and pause, thread-pool work items
+//       per probe; with --timed the per-probe latency (a Stopwatch around each ProbeAsync; without
+//       it the loop is exactly the controller's); with --alloc-profile the allocated types (the
+//       runtime's AllocationTick events, no external tool). --variant keepalive|raw replace the
+//       prober, for attribution only: a pooled HttpClient reusing its connections (what a new
+//       connection per probe costs), and bare sockets doing the same connect/GET/read/close (the
+//       kernel's and the socket layer's floor, without HttpClient).
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
@@ -79,21 +89,31 @@ async Task<int> Probe()
     var threshold = int.Parse(Arg("--threshold", "3"));
     var timeout = TimeSpan.FromSeconds(double.Parse(Arg("--timeout", "1")));
     var timed = Flag("--timed");
-    var serverPid = int.TryParse(Arg("--server-pid", ""), out var sp) ? sp : (int?)null;
+    // Attribution only (never the headline): "keepalive" = a plain pooled HttpClient reusing one
+    // connection per origin (what the per-probe connection costs); "raw" = bare sockets doing the same
+    // connect / GET / read / close as the prober (the kernel's share, no HttpClient at all).
+    var variant = Arg("--variant", "prober");
+    // The endpoint servers' pids (comma-separated: one server process per 2,500 ports), for their CPU.
+    var serverPids = Arg("--server-pid", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
+    // Where the allocations go: the runtime's AllocationTick events (one per ~100 KB allocated,
+    // naming the type that crossed the mark), summed by type over the measured window.
+    using var allocations = Flag("--alloc-profile") ? new AllocationSampler() : null;
 
-    var prober = new HttpHealthProber(timeout, TimeProvider.System);   // as MonitorCommand
+    using var prober = new HttpHealthProber(timeout, TimeProvider.System);   // as MonitorCommand / LabProvider
     var health = new RegionHealth(threshold, new ControllerPolicy().UnhealthyVantageShare, TimeProvider.System);
     string[] regions = ["eu-west-3", "eu-central-1"];
-    // 1,000 checks: each target is its own (region, vantage) check, half per region.
+    // N checks: each target is its own (region, vantage) check, half per region.
     var targets = Enumerable.Range(0, count)
         .Select(i => new HealthTarget(regions[i % 2], $"vantage-{i}", new Uri($"http://{address}:{firstPort + i}/health?check=db")))
         .ToList();
+    var source = new ProbingHealthSource(targets, prober);   // the controller's IHealthSource (ControllerLoop.ObserveAsync)
+    using var keepAlive = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = Timeout.InfiniteTimeSpan };
 
     var latencies = new List<double>(count * (int)Math.Ceiling(seconds + 1));
     var tickLatencies = new double[count];
     var reasonMs = new List<int>(count * (int)Math.Ceiling(seconds + 1));
-    var ticks = new List<double>();
-    var warmTicks = new List<double>();
+    List<double> ticks = [], probePhase = [], bookkeeping = [], warmTicks = [];
+    long bookkeepingBytes = 0;
     int failures = 0, probesMeasured = 0;
     var failureSamples = new Dictionary<string, int>();
     using var stop = new CancellationTokenSource();
@@ -103,15 +123,62 @@ async Task<int> Probe()
     async Task<ProbeResult> Timed(HealthTarget t, int j)
     {
         var s = Stopwatch.GetTimestamp();
-        var r = await prober.ProbeAsync(t, ct);
+        var r = await prober.ProbeAsync(t.Url, ct);
         tickLatencies[j] = Stopwatch.GetElapsedTime(s).TotalMilliseconds;
-        return r;
+        return new ProbeResult(t.Region, t.Vantage, r.Succeeded, r.Reason);
     }
+    async Task<ProbeResult> KeepAlive(HealthTarget t)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout);
+        try
+        {
+            using var response = await keepAlive.GetAsync(t.Url, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+            return new ProbeResult(t.Region, t.Vantage, response.IsSuccessStatusCode, $"HTTP {(int)response.StatusCode}");
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested) { return new ProbeResult(t.Region, t.Vantage, false, e.GetType().Name); }
+    }
+    var rawRequest = System.Text.Encoding.ASCII.GetBytes($"GET /health?check=db HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    var endpoints = targets.Select(t => new IPEndPoint(IPAddress.Parse(t.Url.Host), t.Url.Port)).ToArray();
+    async Task<ProbeResult> Raw(HealthTarget t, int j)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout);
+        try
+        {
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            await socket.ConnectAsync(endpoints[j], cts.Token);
+            await socket.SendAsync(rawRequest, cts.Token);
+            var buffer = new byte[512];
+            var n = await socket.ReceiveAsync(buffer, cts.Token);
+            var ok = n > 12 && buffer[9] == (byte)'2';
+            return new ProbeResult(t.Region, t.Vantage, ok, ok ? "HTTP 200" : "bad");
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested) { return new ProbeResult(t.Region, t.Vantage, false, e.GetType().Name); }
+    }
+    Task<ProbeResult[]> ProbeAll() => variant switch
+    {
+        "keepalive" => Task.WhenAll(targets.Select(KeepAlive)),
+        "raw" => Task.WhenAll(targets.Select(Raw)),
+        _ when timed => Task.WhenAll(targets.Select(Timed)),
+        _ => Task.WhenAll(targets.Select(t => prober.ProbeAsync(t, ct))),
+    };
 
     var self = Process.GetCurrentProcess();
-    Process? server = serverPid is { } pid ? Process.GetProcessById(pid) : null;
+    var servers = serverPids.Select(Process.GetProcessById).ToArray();
+    TimeSpan ServerCpu()
+    {
+        var total = TimeSpan.Zero;
+        foreach (var p in servers)
+        {
+            p.Refresh();
+            // A server that died mid-run is counted up to nothing; the script reports the death.
+            if (!p.HasExited) total += p.TotalProcessorTime;
+        }
+        return total;
+    }
     TimeSpan cpu0 = default, user0 = default, sys0 = default, srv0 = default;
-    long alloc0 = 0; int gc0 = 0, gc1 = 0, gc2 = 0;
+    long alloc0 = 0, work0 = 0, contention0 = 0; var pause0 = TimeSpan.Zero; int gc0 = 0, gc1 = 0, gc2 = 0;
     var wall = new Stopwatch();
     var measuring = false;
     var tickNo = 0;
@@ -121,27 +188,34 @@ async Task<int> Probe()
     {
         if (!measuring && tickNo == warmupTicks)
         {
-            self.Refresh(); server?.Refresh();
+            self.Refresh();
             cpu0 = self.TotalProcessorTime; user0 = self.UserProcessorTime; sys0 = self.PrivilegedProcessorTime;
-            srv0 = server?.TotalProcessorTime ?? default;
+            srv0 = ServerCpu();
             alloc0 = GC.GetTotalAllocatedBytes(); gc0 = GC.CollectionCount(0); gc1 = GC.CollectionCount(1); gc2 = GC.CollectionCount(2);
+            work0 = ThreadPool.CompletedWorkItemCount; contention0 = Monitor.LockContentionCount; pause0 = GC.GetTotalPauseDuration();
             wall.Start(); measuring = true; deadline = TimeSpan.FromSeconds(seconds);
+            allocations?.Start();
         }
         if (measuring && wall.Elapsed >= deadline) break;
 
         var started = Stopwatch.GetTimestamp();
-        // The controller's observe step, probing part (ControllerLoop.ObserveAsync).
-        var probes = timed
-            ? await Task.WhenAll(targets.Select((t, j) => Timed(t, j)))
-            : await Task.WhenAll(targets.Select(t => prober.ProbeAsync(t, ct)));
+        // The controller's observe step, probing part (ControllerLoop.ObserveAsync): the health
+        // source probes every target, every result is recorded, each region's verdict computed.
+        IReadOnlyList<ProbeResult> probes = variant == "prober" && !timed ? await source.ProbeAsync(ct) : await ProbeAll();
+        var probed = Stopwatch.GetTimestamp();
+        var bytes0 = GC.GetAllocatedBytesForCurrentThread();   // the bookkeeping runs synchronously on this thread
         foreach (var p in probes) health.Record(p);
         foreach (var r in regions) _ = health.Verdict(r);
+        var bytes1 = GC.GetAllocatedBytesForCurrentThread();
         var elapsed = Stopwatch.GetElapsedTime(started);
 
         if (measuring)
         {
             ticks.Add(elapsed.TotalMilliseconds);
-            probesMeasured += probes.Length;
+            probePhase.Add(Stopwatch.GetElapsedTime(started, probed).TotalMilliseconds);
+            bookkeeping.Add(Stopwatch.GetElapsedTime(probed).TotalMilliseconds);
+            bookkeepingBytes += bytes1 - bytes0;
+            probesMeasured += probes.Count;
             if (timed) latencies.AddRange(tickLatencies);
             foreach (var p in probes)
             {
@@ -168,11 +242,12 @@ async Task<int> Probe()
         }
     }
     wall.Stop();
-    self.Refresh(); server?.Refresh();
+    self.Refresh();
     var cpu = self.TotalProcessorTime - cpu0;
     var user = self.UserProcessorTime - user0;
     var sys = self.PrivilegedProcessorTime - sys0;
-    var srv = server is null ? (TimeSpan?)null : server.TotalProcessorTime - srv0;
+    var srv = servers.Length == 0 ? (TimeSpan?)null : ServerCpu() - srv0;
+    var allocated = GC.GetTotalAllocatedBytes() - alloc0;
     var w = wall.Elapsed.TotalSeconds;
 
     static double Pct(List<double> xs, double q)
@@ -182,10 +257,13 @@ async Task<int> Probe()
         var idx = (int)Math.Ceiling(q * s.Count) - 1;
         return Math.Round(s[Math.Clamp(idx, 0, s.Count - 1)], 3);
     }
+    static object Dist(List<double> xs) => new { p50 = Pct(xs, 0.50), p90 = Pct(xs, 0.90), p99 = Pct(xs, 0.99), max = xs.Count > 0 ? Math.Round(xs.Max(), 3) : double.NaN };
+    double PerProbe(double x) => probesMeasured > 0 ? Math.Round(x / probesMeasured, 1) : double.NaN;
     var reasonMsD = reasonMs.Select(x => (double)x).ToList();
     var result = new
     {
-        mode = timed ? "timed (Stopwatch around each ProbeAsync)" : "exact (the controller's loop as is)",
+        mode = timed ? "timed (Stopwatch around each ProbeAsync)" : variant == "prober" ? "exact (the controller's loop as is)" : $"{variant} (attribution only)",
+        variant,
         endpoints = count,
         intervalSeconds = interval.TotalSeconds,
         timeoutSeconds = timeout.TotalSeconds,
@@ -203,17 +281,63 @@ async Task<int> Probe()
             userSeconds = Math.Round(user.TotalSeconds, 3),
             systemSeconds = Math.Round(sys.TotalSeconds, 3),
             percentOfOneCore = Math.Round(100 * cpu.TotalSeconds / w, 2),
-            microsecondsPerProbe = probesMeasured > 0 ? Math.Round(1e6 * cpu.TotalSeconds / probesMeasured, 1) : double.NaN,
+            microsecondsPerProbe = PerProbe(1e6 * cpu.TotalSeconds),
+            userMicrosecondsPerProbe = PerProbe(1e6 * user.TotalSeconds),
+            systemMicrosecondsPerProbe = PerProbe(1e6 * sys.TotalSeconds),
         },
         serverCpu = srv is { } s2 ? new { seconds = Math.Round(s2.TotalSeconds, 3), percentOfOneCore = Math.Round(100 * s2.TotalSeconds / w, 2) } : null,
-        tickMs = new { p50 = Pct(ticks, 0.50), p90 = Pct(ticks, 0.90), p99 = Pct(ticks, 0.99), max = ticks.Count > 0 ? Math.Round(ticks.Max(), 3) : double.NaN },
-        probeLatencyMs = timed ? new { p50 = Pct(latencies, 0.50), p90 = Pct(latencies, 0.90), p99 = Pct(latencies, 0.99), max = Math.Round(latencies.Max(), 3) } : null,
+        tickMs = Dist(ticks),
+        probePhaseMs = Dist(probePhase),
+        bookkeepingMs = Dist(bookkeeping),
+        bookkeepingBytesPerProbe = PerProbe(bookkeepingBytes),
+        probeLatencyMs = timed ? Dist(latencies) : null,
         proberReportedMs = new { p50 = Pct(reasonMsD, 0.50), p99 = Pct(reasonMsD, 0.99), max = reasonMsD.Count > 0 ? reasonMsD.Max() : double.NaN },
-        allocatedBytesPerTick = ticks.Count > 0 ? (GC.GetTotalAllocatedBytes() - alloc0) / ticks.Count : 0,
+        allocatedBytesPerTick = ticks.Count > 0 ? allocated / ticks.Count : 0,
+        allocatedBytesPerProbe = PerProbe(allocated),
+        threadPoolWorkItemsPerProbe = PerProbe(ThreadPool.CompletedWorkItemCount - work0),
+        lockContentions = Monitor.LockContentionCount - contention0,
+        threadPoolThreads = ThreadPool.ThreadCount,
         gcCollections = new { gen0 = GC.CollectionCount(0) - gc0, gen1 = GC.CollectionCount(1) - gc1, gen2 = GC.CollectionCount(2) - gc2 },
+        gcPauseMs = Math.Round((GC.GetTotalPauseDuration() - pause0).TotalMilliseconds, 1),
         runtime = new { System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription, serverGc = System.Runtime.GCSettings.IsServerGC, Environment.ProcessorCount },
-        verdicts = regions.Select(r => health.Verdict(r)).Select(v => new { v.Region, v.Healthy, v.UnhealthyVantages, v.Vantages }).ToArray(),
+        allocationSamplesByType = allocations?.Top(25),
+        verdicts = regions.Select(r => health.Verdict(r)).Select(v => new { v.Region, v.Healthy, v.UnhealthyVantages, v.Vantages, v.Suspect }).ToArray(),
     };
-    Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = false }));
+    Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
     return 0;
+}
+
+/// <summary>Samples allocations by type through the runtime's own event source (no tool needed offline).</summary>
+sealed class AllocationSampler : System.Diagnostics.Tracing.EventListener
+{
+    private readonly Dictionary<string, long> bytesByType = [];
+    private volatile bool on;
+    public void Start() => on = true;
+
+    protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+    {
+        if (source.Name == "Microsoft-Windows-DotNETRuntime")
+            EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x1);   // GC keyword: AllocationTick
+    }
+
+    protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+    {
+        if (!on || e.EventName is not { } name || !name.StartsWith("GCAllocationTick") || e.Payload is null) return;
+        var i = e.PayloadNames!.IndexOf("TypeName");
+        var j = e.PayloadNames.IndexOf("AllocationAmount64");
+        if (i < 0 || j < 0) return;
+        var type = e.Payload[i] as string ?? "?";
+        var amount = Convert.ToInt64(e.Payload[j]);
+        lock (bytesByType) bytesByType[type] = bytesByType.GetValueOrDefault(type) + amount;
+    }
+
+    public object Top(int n)
+    {
+        lock (bytesByType)
+        {
+            var total = bytesByType.Values.Sum();
+            return bytesByType.OrderByDescending(kv => kv.Value).Take(n)
+                .Select(kv => new { type = kv.Key, share = Math.Round((double)kv.Value / Math.Max(1, total), 3) }).ToArray();
+        }
+    }
 }

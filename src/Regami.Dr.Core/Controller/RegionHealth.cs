@@ -20,28 +20,44 @@ public sealed record RegionHealthVerdict(string Region, bool Healthy, int Unheal
 /// </summary>
 public sealed class RegionHealth(int failureThreshold, double unhealthyShare, TimeProvider time)
 {
-    private readonly Dictionary<(string Region, string Vantage), HealthCheckStatus> checks = [];
+    // Indexed by region, then vantage: a verdict reads its own region's checks in one pass, and a
+    // reset drops one entry. With 10,000 checks a tick this bookkeeping must stay linear and
+    // allocation-free (issue 12 item 5); a flat (region, vantage) map made every verdict scan and
+    // sort all regions' checks.
+    private readonly Dictionary<string, Dictionary<string, HealthCheckStatus>> regions = new(StringComparer.Ordinal);
 
     public void Record(ProbeResult probe)
     {
-        if (!checks.TryGetValue((probe.Region, probe.Vantage), out var check))
-            checks[(probe.Region, probe.Vantage)] = check = new HealthCheckStatus($"{probe.Region}@{probe.Vantage}", failureThreshold, time);
+        if (!regions.TryGetValue(probe.Region, out var checks))
+            regions[probe.Region] = checks = new Dictionary<string, HealthCheckStatus>(StringComparer.Ordinal);
+        if (!checks.TryGetValue(probe.Vantage, out var check))
+            checks[probe.Vantage] = check = new HealthCheckStatus($"{probe.Region}@{probe.Vantage}", failureThreshold, time);
         check.Record(probe.Succeeded, probe.Reason);
     }
 
     /// <summary>Forgets a region's history (e.g. once a runbook has verified it end to end as the new primary).</summary>
-    public void Reset(string region)
-    {
-        foreach (var key in checks.Keys.Where(k => k.Region == region).ToList()) checks.Remove(key);
-    }
+    public void Reset(string region) => regions.Remove(region);
 
     public RegionHealthVerdict Verdict(string region)
     {
-        var mine = checks.Where(kv => kv.Key.Region == region).Select(kv => kv.Value.Current).ToList();
-        if (mine.Count == 0) return new RegionHealthVerdict(region, true, 0, 0, "not probed yet");
-        var unhealthy = mine.Count(s => !s.IsHealthy);
-        var healthy = unhealthy <= unhealthyShare * mine.Count;
-        var worst = mine.OrderBy(s => s.IsHealthy).ThenByDescending(s => s.ConsecutiveFailures).First();
-        return new RegionHealthVerdict(region, healthy, unhealthy, mine.Count, worst.Describe(), mine.Any(s => s.ConsecutiveFailures > 0));
+        if (!regions.TryGetValue(region, out var checks) || checks.Count == 0)
+            return new RegionHealthVerdict(region, true, 0, 0, "not probed yet");
+        var unhealthy = 0;
+        var suspect = false;
+        HealthCheckSnapshot? worst = null;
+        foreach (var check in checks.Values)
+        {
+            var s = check.Current;
+            if (!s.IsHealthy) unhealthy++;
+            if (s.ConsecutiveFailures > 0) suspect = true;
+            if (worst is null || IsWorse(s, worst)) worst = s;
+        }
+        var healthy = unhealthy <= unhealthyShare * checks.Count;
+        return new RegionHealthVerdict(region, healthy, unhealthy, checks.Count, worst!.Describe(), suspect);
     }
+
+    /// <summary>Unhealthy before healthy, then more consecutive failures first; a tie keeps the one seen
+    /// first (vantages in the order they were first recorded), as a stable sort would.</summary>
+    private static bool IsWorse(HealthCheckSnapshot a, HealthCheckSnapshot b) =>
+        a.IsHealthy != b.IsHealthy ? !a.IsHealthy : a.ConsecutiveFailures > b.ConsecutiveFailures;
 }

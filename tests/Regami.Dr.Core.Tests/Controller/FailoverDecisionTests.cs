@@ -209,4 +209,77 @@ public sealed class RegionHealthTests
         health.Record(new ProbeResult("eu-central-1", "local", true, "HTTP 200"));
         Assert.True(health.Verdict("eu-central-1").Healthy);
     }
+
+    // The verdict's rules, pinned before RegionHealth was re-indexed per region (issue 12 item 5):
+    // these must hold whatever the bookkeeping looks like inside.
+
+    [Fact]
+    public void A_region_never_probed_is_healthy_and_says_so()
+    {
+        var health = new RegionHealth(3, 0.5, new FakeTimeProvider());
+        health.Record(new ProbeResult("eu-west-3", "a", false, "HTTP 503"));
+        var v = health.Verdict("eu-central-1");
+        Assert.Equal(new RegionHealthVerdict("eu-central-1", true, 0, 0, "not probed yet"), v);
+    }
+
+    [Fact]
+    public void A_region_is_unhealthy_only_when_more_than_the_share_of_its_vantages_say_so()
+    {
+        var health = new RegionHealth(1, 0.5, new FakeTimeProvider());
+        string[] vantages = ["a", "b", "c", "d"];
+        foreach (var v in vantages) health.Record(new ProbeResult("eu-west-3", v, v is "a" or "b", "x"));
+        // 2 of 4 unhealthy: not more than half.
+        Assert.Equal((true, 2, 4), (health.Verdict("eu-west-3").Healthy, health.Verdict("eu-west-3").UnhealthyVantages, health.Verdict("eu-west-3").Vantages));
+        health.Record(new ProbeResult("eu-west-3", "a", false, "x"));
+        Assert.Equal((false, 3, 4), (health.Verdict("eu-west-3").Healthy, health.Verdict("eu-west-3").UnhealthyVantages, health.Verdict("eu-west-3").Vantages));
+    }
+
+    [Fact]
+    public void Regions_are_judged_on_their_own_vantages_only()
+    {
+        var health = new RegionHealth(1, 0.5, new FakeTimeProvider());
+        foreach (var v in new[] { "a", "b", "c" }) health.Record(new ProbeResult("eu-west-3", v, false, "refused"));
+        health.Record(new ProbeResult("eu-central-1", "a", true, "HTTP 200"));
+        Assert.False(health.Verdict("eu-west-3").Healthy);
+        var other = health.Verdict("eu-central-1");
+        Assert.Equal((true, 0, 1, false), (other.Healthy, other.UnhealthyVantages, other.Vantages, other.Suspect));
+        health.Reset("eu-west-3");
+        Assert.Equal(0, health.Verdict("eu-west-3").Vantages);
+        Assert.Equal(1, health.Verdict("eu-central-1").Vantages);
+    }
+
+    [Fact]
+    public void The_detail_is_the_worst_vantage_unhealthy_first_then_most_failures_then_the_first_recorded()
+    {
+        var time = new FakeTimeProvider();
+        var health = new RegionHealth(3, 0.5, time);
+        health.Record(new ProbeResult("eu-west-3", "ok", true, "HTTP 200 OK in 1 ms"));
+        health.Record(new ProbeResult("eu-west-3", "one", false, "first failure of one"));
+        health.Record(new ProbeResult("eu-west-3", "two", false, "refused"));
+        health.Record(new ProbeResult("eu-west-3", "two", false, "second failure of two"));
+        health.Record(new ProbeResult("eu-west-3", "also-two", false, "refused"));
+        health.Record(new ProbeResult("eu-west-3", "also-two", false, "second failure of also-two"));
+        var v = health.Verdict("eu-west-3");
+        // Healthy checks only: the one with most failures; of two with as many, the first recorded.
+        Assert.Equal("healthy (2/3 failed checks; last: second failure of two)", v.Detail);
+        Assert.True(v.Healthy);
+        Assert.True(v.Suspect);
+
+        for (var i = 0; i < 3; i++) health.Record(new ProbeResult("eu-west-3", "one", false, "timed out after 1000 ms"));
+        // An unhealthy check comes before any healthy one, however many failures those have.
+        Assert.Equal("unhealthy (4 failed checks in a row, threshold 3; last: timed out after 1000 ms)", health.Verdict("eu-west-3").Detail);
+    }
+
+    [Fact]
+    public void A_region_is_suspect_while_any_vantage_latest_probe_failed()
+    {
+        var health = new RegionHealth(3, 0.5, new FakeTimeProvider());
+        health.Record(new ProbeResult("eu-west-3", "a", true, "HTTP 200"));
+        health.Record(new ProbeResult("eu-west-3", "b", true, "HTTP 200"));
+        Assert.False(health.Verdict("eu-west-3").Suspect);
+        health.Record(new ProbeResult("eu-west-3", "b", false, "refused"));
+        Assert.True(health.Verdict("eu-west-3").Suspect);
+        health.Record(new ProbeResult("eu-west-3", "b", true, "HTTP 200"));
+        Assert.False(health.Verdict("eu-west-3").Suspect);
+    }
 }
