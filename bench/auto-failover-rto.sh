@@ -26,6 +26,7 @@
 # Usage: bench/auto-failover-rto.sh [rounds]   (default 5). JSON on stdout, progress on stderr.
 # Env: BENCH_NET (default 127.0.70), COOLDOWN (controller.cooldownSeconds, default 5),
 #      PREWARM (controller.prewarmOnSuspect: true (default) or false, for the before/after of the pre-warm),
+#      STANDBY_INSTANCES (compute.standbyInstances, default 0 = cold standby; 1 = warm),
 #      WRITER_INTERVAL (s between request starts, default 0.03), QUIET_WAIT (s, default 120).
 set -euo pipefail
 bench_name=auto-failover-rto
@@ -37,6 +38,7 @@ cooldown="${COOLDOWN:-5}"
 interval="${WRITER_INTERVAL:-0.03}"
 restore_with_controller="${RESTORE_WITH_CONTROLLER:-1}"
 prewarm="${PREWARM:-true}"
+standby_instances="${STANDBY_INSTANCES:-0}"   # 1 = a warm standby (compute.standbyInstances)
 
 # The bench config: common.sh's addresses plus a short controller cooldown (defaults otherwise:
 # controller interval 1 s, health check interval 1 s, threshold 3, timeout 1 s).
@@ -45,6 +47,7 @@ lab:
   addresses: { eu-west-3: $net.2, eu-central-1: $net.3 }
   dns: { address: $net.1 }
 controller: { cooldown: ${cooldown}s, prewarmOnSuspect: ${prewarm} }
+compute: { standbyInstances: ${standby_instances} }
 YAML
 
 echo "bench: lab up ($net.x, controller cooldown ${cooldown} s, pre-warm ${prewarm})…" >&2
@@ -125,7 +128,8 @@ PY
   [ -n "$run" ] || { cli runbook list -o json >"$art/runbooks-$i.json" || true; exit 1; }
   cli runbook show "$run" -o json >"$art/run-$i.json"
   cli audit list --since "$(python3 -c "import datetime,sys; print(datetime.datetime.fromtimestamp($tk0 - 5, datetime.timezone.utc).isoformat())")" -o json >"$art/audit-$i.json"
-  read -r newprim nhost _ < <(status_line)
+  # `status` may time out on a loaded machine (it printed "-"): ask again rather than lose the round.
+  for _ in 1 2 3 4 5; do read -r newprim nhost _ < <(status_line || echo "- - -"); [ "$nhost" != "-" ] && break; sleep 1; done
   lost=$(bl lost --log "$log" --host "$nhost")
   busy_kill=$busy_during
 
@@ -221,7 +225,7 @@ print("  " + ", ".join("%s %s" % kv for kv in r["steps"].items()))' >&2
   sleep "$(python3 -c "print(max(0, $cooldown + 1))")"
 done
 
-python3 - "$art" "$rounds" "$(machine)" "$commit" "$cooldown" "$interval" "$restore_with_controller" "$prewarm" <<'PY'
+python3 - "$art" "$rounds" "$(machine)" "$commit" "$cooldown" "$interval" "$restore_with_controller" "$prewarm" "$standby_instances" <<'PY'
 import json, statistics, sys
 art, rounds, machine, commit = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 rs = [json.loads(l) for l in open(f"{art}/rounds.jsonl")]
@@ -238,7 +242,8 @@ out = {
     "benchmark": "auto-failover-rto", "rounds": rounds, "machine": machine, "commit": commit,
     "config": {"controllerIntervalSeconds": 1, "healthCheckIntervalSeconds": 1, "failureThreshold": 3, "probeTimeoutSeconds": 1,
                "cooldownSeconds": float(sys.argv[5]), "writerIntervalSeconds": float(sys.argv[6]), "writerTimeoutSeconds": 1,
-               "restoreWithControllerRunning": sys.argv[7] == "1", "prewarmOnSuspect": sys.argv[8] == "true"},
+               "restoreWithControllerRunning": sys.argv[7] == "1", "prewarmOnSuspect": sys.argv[8] == "true",
+               "standbyInstances": int(sys.argv[9])},
     "note": "kill -9 of the primary's postmaster, nothing else; rto = kill -> first ack of the final unbroken run of acks; "
             "detection = kill -> controller.decision(failover) audit event; dispatch = decision -> run start; tail = run end -> client recovery",
     "rto": agg("rto"), "overhead": agg("overhead"), "detection": agg("detection"), "dispatch": agg("dispatch"), "killToRunStart": agg("killToRunStart"),

@@ -58,7 +58,7 @@ print(json.dumps({"round": int(i), "exitCode": int(rc), "passed": r.get("passed"
                   "lost": m.get("lostAcknowledgedWrites"), "load1Before": float(load), "foreignBusySamples": int(busy),
                   "quietWaitSeconds": int(waited), "segments": segments}))
 PY
-  tail -1 "$results" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(f"bench: round {d["round"]}: wall {d["wallSeconds"]} s, exit {d["exitCode"]}, RTO {d.get("rtoSeconds")} s, overhead {d.get("overheadSeconds")} s", file=sys.stderr)'
+  tail -1 "$results" | python3 -c 'import json,sys; d=json.load(sys.stdin); print("bench: round %s: wall %s s, exit %s, RTO %s s, overhead %s s" % (d["round"], d["wallSeconds"], d["exitCode"], d.get("rtoSeconds"), d.get("overheadSeconds")), file=sys.stderr)'
 done
 
 python3 - "$results" "$scenario" "$prewarm" "$commit" "$(machine)" <<'PY'
