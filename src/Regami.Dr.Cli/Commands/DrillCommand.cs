@@ -95,18 +95,27 @@ public static class DrillCommand
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                Console.Error.WriteLine(chosen.Recovery == RecoveryPath.Restore
-                    ? "regami-dr: drill interrupted. The workload stopped; data may be destroyed and a restore half-done. " +
-                      "See `regami-dr status`, `regami-dr restore list` (drop a leftover with `restore drop NAME`) and `regami-dr runbook list` " +
-                      "(an unfinished restore-promote resumes with `regami-dr runbook resume ID`)."
-                    : "regami-dr: drill interrupted. The workload stopped; the fault may still be in place. " +
-                      "See `regami-dr status`; recover with `regami-dr lab fault heal` and, if a failover happened, `regami-dr failback --yes`.");
+                Console.Error.WriteLine($"regami-dr: drill interrupted. {WhereItStands(chosen)}");
                 return ExitCodes.Interrupted;
+            }
+            catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+            {
+                // A wait that ran out or a step that failed: the drill cannot finish, and says what it saw
+                // instead of a stack trace (on a loaded machine the lab's 1 s health checks can time out).
+                Console.Error.WriteLine($"regami-dr: drill stopped: {e.Message.TrimEnd('.')}. {WhereItStands(chosen)}");
+                return ExitCodes.Failed;
             }
             if (json) Console.WriteLine(DrillReportJson.Render(report));
             else PrintSummary(report);
             return report.Passed ? ExitCodes.Ok : ExitCodes.Failed;
         });
+
+        static string WhereItStands(DrillScenario scenario) => scenario.Recovery == RecoveryPath.Restore
+            ? "The workload stopped; data may be destroyed and a restore half-done. " +
+              "See `regami-dr status`, `regami-dr restore list` (drop a leftover with `restore drop NAME`) and `regami-dr runbook list` " +
+              "(an unfinished restore-promote resumes with `regami-dr runbook resume ID`)."
+            : "The workload stopped; the fault may still be in place. " +
+              "See `regami-dr status`; recover with `regami-dr lab fault heal` and, if a failover happened, `regami-dr failback --yes`.";
 
         var history = new Command("history", "Past drills: date, scenario, RTO, RPO, passed.");
         history.SetAction((parse, ct) =>

@@ -96,7 +96,9 @@ public sealed partial class DrillConductor(DrillPorts ports, TimeProvider time, 
 
             // Fail back, and check the regions agree.
             await FailBackAsync(scenario, home, request.Policy, ct);
+            Mark($"back on {home}");
             await CheckConsistencyAsync(scenario, ct);
+            Mark("regions compared; writing the report");
             return await ReportAsync(request, startedAt, marks, attempts, present, home,
                 before.Replication.Mode == ReplicationMode.Sync ? "sync (the promoted standby ran async until failback rebuilt a standby)" : "async", null, ct,
                 before.Traffic.TtlSeconds);
