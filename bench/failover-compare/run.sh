@@ -52,7 +52,7 @@ export PYTHONDONTWRITEBYTECODE=1
 # PostgreSQL it started (its data directory in $work/datadirs) by the pid in postmaster.pid.
 : >"$work/procs"; : >"$work/datadirs"; : >"$work/stopped"
 track() { echo "$1 $2" >>"$work/procs"; }
-alive_as() { [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$2"; }
+alive_as() { { tr '\0' ' ' <"/proc/$1/cmdline" | grep -qF -- "$2"; } 2>/dev/null; }
 tree() { local p="$1" c; echo "$p"; for c in $(ps -o pid= --ppid "$p" 2>/dev/null); do tree "$c"; done; }
 postmaster_of() { [ -f "$1/postmaster.pid" ] && head -1 "$1/postmaster.pid" || true; }
 stop_pid() {   # stop_pid PID PATTERN: SIGCONT, SIGTERM, up to 15 s, then SIGKILL
@@ -73,29 +73,34 @@ fc_cleanup() {
   local pids pid pat d
   [ -s "$work/stopped" ] && kill -CONT $(cat "$work/stopped") 2>/dev/null || true
   [ -n "${dbw_pid:-}" ] && kill "$dbw_pid" 2>/dev/null || true
+  [ -n "${waiter_pid:-}" ] && kill "$waiter_pid" 2>/dev/null || true
   # Newest first: agents before etcd and the monitor.
   tac "$work/procs" 2>/dev/null | while read -r pid pat; do stop_pid "$pid" "$pat"; done
   while read -r d; do [ -n "$d" ] && kill_datadir "$d"; done <"$work/datadirs"
 }
 trap 'fc_cleanup; cleanup' EXIT
 
-as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
+# Long waits run in the background so that Ctrl-C or SIGTERM reaches the trap at once.
+waiter_pid=""
+waitfor() { "$@" & waiter_pid=$!; local rc=0; wait "$waiter_pid" || rc=$?; waiter_pid=""; return "$rc"; }
+fcw() { waitfor "$PY" "$fcdir/fc.py" "$@"; }
 pgdir() { mkdir -p "$1"; chown postgres:postgres "$1"; chmod 700 "$1"; }
 
 : >"$art/rounds.jsonl"
 seqbase=0
 
 # ------------------------------------------------------------------ one round, any system
-# run_round SYSTEM FAULT I OLD_HOST NEW_HOST DSN_HOSTS SET_CMD RESTORE_FN PRIMARY_DSN_FN [http]
+# run_round SYSTEM FAULT I: writers, the fault, the figures, the restore, one line per client in rounds.jsonl;
 #   the caller sets: r_dsn (writer conninfo, old primary first), r_old (old primary address),
-#   r_new_dsn (conninfo of the standby that should take over), r_set (pids to signal),
-#   r_restore (function restoring a whole cluster, printing the primary's conninfo), r_http (1: also the public name)
+#   r_new_dsn (conninfo of the standby that should take over), r_agent and r_pm (the HA agent's pid, empty for regami-dr, and the postmaster's: the fault hits both trees),
+#   r_restore (function restoring a whole cluster, setting r_restored to its primary's conninfo), r_http (1: also the public name)
 run_round() {
   local system="$1" fault="$2" i="$3" sig t tag log hlog ld busy restore_t0 restored rest
   tag="$system-$fault-$i"; log="$art/$tag.db.jsonl"; hlog="$art/$tag.http.raw.jsonl"
   seqbase=$(( seqbase + 1000000 ))
   quiet_gate
-  fc writer --dsn "$r_dsn" --seq-start "$seqbase" --out "$log" --interval "$interval" --timeout 1 &
+  # python itself in the background (a shell function would put a subshell between: its pid is not the writer's)
+  "$PY" "$fcdir/fc.py" writer --dsn "$r_dsn" --seq-start "$seqbase" --out "$log" --interval "$interval" --timeout 1 &
   dbw_pid=$!
   if [ "${r_http:-0}" = 1 ]; then
     : >"$hlog"
@@ -110,11 +115,13 @@ run_round() {
   sleep 2
   ld=$(load1)
   sig=KILL; [ "$fault" = hang ] && sig=STOP
-  echo "bench: $tag: SIG$sig ${r_what} (pids: $(echo $r_set)); $(uptime)" >&2
+  # The set is taken right before the signal: backends forked since (the client's) belong to it.
+  r_set="$( { [ -n "$r_agent" ] && tree "$r_agent"; tree "$r_pm"; } | sort -un)"
   [ "$fault" = hang ] && echo "$r_set" >"$work/stopped"
   t=$(now)
   kill -"$sig" $r_set 2>/dev/null || true
-  if ! fc settle --log "$log" --old "$r_old" --since "$t" --hold 3 --limit 240; then
+  echo "bench: $tag: SIG$sig ${r_what} (pids: $(echo $r_set)); $(uptime)" >&2
+  if ! fcw settle --log "$log" --old "$r_old" --since "$t" --hold 3 --limit 240; then
     echo "bench: $tag: no 3 s of acks from another server within 240 s of the fault" >&2
   fi
   if [ "${r_http:-0}" = 1 ]; then
@@ -226,7 +233,7 @@ YAML
       r_dsn="host=$ph,$sh port=5432,5432 user=postgres dbname=regami"
       r_old="$ph"; r_new_dsn="host=$sh port=5432 user=postgres dbname=regami"; r_new_http_dsn="$r_new_dsn"
       # No per-node agent in regami-dr: the fault is the primary's postmaster and its children.
-      r_set="$(tree "$pm")"; r_what="the primary's postmaster $pm and its children ($ph)"
+      r_agent=""; r_pm="$pm"; r_what="the primary's postmaster $pm and its children ($ph)"
       r_restore=regami_restore; r_http=1
       run_round "$system" "$fault" "$i"
     done
@@ -282,12 +289,12 @@ YAML
 }
 patroni_start() {   # patroni_start N: setpriv execs, so $! is Patroni's pid
   setpriv --reuid=postgres --regid=postgres --init-groups -- /usr/bin/patroni "$pwork/n$1.yaml" >>"$art/$pscope-n$1.log" 2>&1 &
-  eval "patroni_pid_$1=$!"; track "$!" "$pwork/n$1.yaml"
+  eval "patroni_pid_$1=$!"; track "$!" "$pwork/n$1.yaml"; disown "$!"
 }
 patroni_api="http://127.0.84.2:8008,http://127.0.84.3:8008"
 patroni_restore() {
   if [ "$r_fault" = crash ]; then patroni_start "$r_node"; else kill -CONT $r_set 2>/dev/null || true; fi
-  local p; p="$(fc healthy patroni --api "$patroni_api" --limit 300)" || return 1
+  local p; fcw healthy patroni --api "$patroni_api" --limit 300 >"$work/healthy" || return 1; p="$(cat "$work/healthy")"
   p="${p#* }"; r_restored="host=${p%:*} port=${p#*:} user=postgres dbname=postgres"
 }
 run_patroni() {
@@ -312,7 +319,7 @@ run_patroni() {
       pm="$(postmaster_of "$pwork/n$n/data")"
       r_dsn="host=$lhost,$other port=5432,5432 user=postgres dbname=postgres"
       r_old="$lhost"; r_new_dsn="host=$other port=5432 user=postgres dbname=postgres"
-      r_set="$( (tree "$agent"; tree "$pm") | sort -un)"; r_what="Patroni $agent and the postmaster $pm with its children ($lname $lhost)"
+      r_agent="$agent"; r_pm="$pm"; r_what="Patroni $agent and the postmaster $pm with its children ($lname $lhost)"
       r_node="$n"; r_fault="$fault"; r_restore=patroni_restore; r_http=0
       run_round "$system" "$fault" "$i"
     done
@@ -327,7 +334,7 @@ pgaf_env() { env HOME="$awork" XDG_CONFIG_HOME="$awork/xdg" XDG_DATA_HOME="$awor
 pgaf_hba() { printf 'host all all 127.0.0.0/8 trust\nhost replication all 127.0.0.0/8 trust\n' >>"$1/pg_hba.conf"; }
 pgaf_run() {   # pgaf_run NAME: `pg_autoctl run`, started through setpriv (exec), so $! is its pid
   pgaf_env setpriv --reuid=postgres --regid=postgres --init-groups -- pg_autoctl run --pgdata "$awork/$1" >>"$art/pgaf-$1.log" 2>&1 &
-  eval "pgaf_pid_$1=$!"; track "$!" "--pgdata $awork/$1"
+  eval "pgaf_pid_$1=$!"; track "$!" "--pgdata $awork/$1"; disown "$!"
 }
 pgaf_monitor="host=127.0.84.4 port=6010 user=autoctl_node dbname=pg_auto_failover"
 pgaf_create_node() {   # pgaf_create_node NAME ADDRESS PORT
@@ -338,7 +345,7 @@ pgaf_create_node() {   # pgaf_create_node NAME ADDRESS PORT
 }
 pgaf_restore() {
   if [ "$r_fault" = crash ]; then pgaf_run "$r_node"; else kill -CONT $r_set 2>/dev/null || true; fi
-  local p; p="$(fc healthy pgaf --monitor "$pgaf_monitor" --limit 300)" || return 1
+  local p; fcw healthy pgaf --monitor "$pgaf_monitor" --limit 300 >"$work/healthy" || return 1; p="$(cat "$work/healthy")"
   p="${p#* }"; r_restored="host=${p%:*} port=${p#*:} user=postgres dbname=postgres"
 }
 run_pgaf() {
@@ -368,7 +375,7 @@ run_pgaf() {
       pm="$(postmaster_of "$awork/$name")"
       r_dsn="host=$lhost,${other% *} port=$lport,${other#* } user=postgres dbname=postgres"
       r_old="$lhost"; r_new_dsn="host=${other% *} port=${other#* } user=postgres dbname=postgres"
-      r_set="$( (tree "$agent"; tree "$pm") | sort -un)"; r_what="pg_autoctl $agent (all its processes) and the postmaster $pm with its children ($name $hp)"
+      r_agent="$agent"; r_pm="$pm"; r_what="pg_autoctl $agent (all its processes) and the postmaster $pm with its children ($name $hp)"
       r_node="$name"; r_fault="$fault"; r_restore=pgaf_restore; r_http=0
       run_round "$system" "$fault" "$i"
     done
