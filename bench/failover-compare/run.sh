@@ -179,8 +179,13 @@ wait_controller_calm() {   # as bench/auto-failover-rto.sh: primary healthy, sta
     sleep 0.5
   done
 }
-# Prints "primaryHost standbyHost postmasterPid" from status.
+# Prints "primaryHost standbyHost postmasterPid" from status (retried: status may lack a primary for a moment).
 regami_roles() {
+  local k
+  for k in $(seq 1 30); do regami_roles_once 2>>"$art/status.stderr" && return 0; sleep 1; done
+  echo "bench: status names no primary region for 30 s" >&2; return 1
+}
+regami_roles_once() {
   status_json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
