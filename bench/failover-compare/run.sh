@@ -337,8 +337,9 @@ run_patroni() {
 awork="$work/pgaf"
 pgaf_env() { env HOME="$awork" XDG_CONFIG_HOME="$awork/xdg" XDG_DATA_HOME="$awork/xdg-data" XDG_RUNTIME_DIR="$awork/xdg-run" PATH="$PGBIN:/usr/bin:/bin" "$@"; }
 pgaf_hba() { printf 'host all all 127.0.0.0/8 trust\nhost replication all 127.0.0.0/8 trust\n' >>"$1/pg_hba.conf"; }
-pgaf_run() {   # pgaf_run NAME: `pg_autoctl run`, started through setpriv (exec), so $! is its pid
-  pgaf_env setpriv --reuid=postgres --regid=postgres --init-groups -- pg_autoctl run --pgdata "$awork/$1" >>"$art/pgaf-$1.log" 2>&1 &
+pgaf_run() {   # pgaf_run NAME: `pg_autoctl run` through env and setpriv (both exec), so $! is its pid (not through pgaf_env: a function would put a subshell between)
+  env HOME="$awork" XDG_CONFIG_HOME="$awork/xdg" XDG_DATA_HOME="$awork/xdg-data" XDG_RUNTIME_DIR="$awork/xdg-run" PATH="$PGBIN:/usr/bin:/bin" \
+    setpriv --reuid=postgres --regid=postgres --init-groups -- pg_autoctl run --pgdata "$awork/$1" >>"$art/pgaf-$1.log" 2>&1 &
   eval "pgaf_pid_$1=$!"; track "$!" "--pgdata $awork/$1"; disown "$!"
 }
 pgaf_monitor="host=127.0.84.4 port=6010 user=autoctl_node dbname=pg_auto_failover"
