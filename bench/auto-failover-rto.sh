@@ -54,20 +54,7 @@ echo "bench: lab up ($net.x, controller cooldown ${cooldown} s, pre-warm ${prewa
 cli lab up >/dev/null 2>"$art/lab-up.stderr"
 ctl_url="$(status_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["controller"]["url"])')"
 echo "bench: controller at $ctl_url" >&2
-ctl() { curl -sf --max-time 2 "${ctl_url}api/controller"; }
-# Field of /api/controller (python expression on d), or "-" when it does not answer.
-ctl_get() { ctl 2>/dev/null | python3 -c "import json,sys; d=json.load(sys.stdin); v=$1; print('-' if v is None else v)" 2>/dev/null || echo -; }
-
-# Waits until the controller says the primary is healthy and the standby replicates (max $1 s).
-wait_controller_calm() {
-  local limit="${1:-60}" t0 s; t0=$(date +%s)
-  while :; do
-    s="$(ctl_get 'd["situation"]')"
-    case "$s" in *healthy*"standby"*replicating*) [[ "$s" != *unhealthy* ]] && return 0 ;; esac
-    if [ $(( $(date +%s) - t0 )) -ge "$limit" ]; then echo "bench: controller not calm after ${limit} s: $s" >&2; return 1; fi
-    sleep 0.5
-  done
-}
+# ctl, ctl_get and wait_controller_calm (the controller's API at $ctl_url) come from lib/common.sh.
 
 # Stops the lab's controller (a process this bench's `lab up` started) by its pid, gracefully.
 stop_controller() {

@@ -168,17 +168,7 @@ create_table() {
 }
 
 # ------------------------------------------------------------------ regami-dr
-ctl() { curl -sf --max-time 2 "${ctl_url}api/controller"; }
-ctl_get() { ctl 2>/dev/null | python3 -c "import json,sys; d=json.load(sys.stdin); v=$1; print('-' if v is None else v)" 2>/dev/null || echo -; }
-wait_controller_calm() {   # as bench/auto-failover-rto.sh: primary healthy, standby replicating
-  local limit="${1:-60}" t0 s; t0=$(date +%s)
-  while :; do
-    s="$(ctl_get 'd["situation"]')"
-    case "$s" in *healthy*"standby"*replicating*) [[ "$s" != *unhealthy* ]] && return 0 ;; esac
-    if [ $(( $(date +%s) - t0 )) -ge "$limit" ]; then echo "bench: controller not calm after ${limit} s: $s" >&2; return 1; fi
-    sleep 0.5
-  done
-}
+# ctl, ctl_get and wait_controller_calm (the controller's API at $ctl_url) come from lib/common.sh.
 # Prints "primaryHost standbyHost postmasterPid" from status (retried: status may lack a primary for a moment).
 regami_roles() {
   local k

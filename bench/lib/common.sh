@@ -139,3 +139,18 @@ run_runbook() {
     return "$rc"
   fi
 }
+
+# The lab controller's API at $ctl_url (set it first): its JSON, one field of it (a python expression
+# on d, "-" when it does not answer), and a wait until it says the primary is healthy and the standby
+# replicates (max $1 s, default 60).
+ctl() { curl -sf --max-time 2 "${ctl_url}api/controller"; }
+ctl_get() { ctl 2>/dev/null | python3 -c "import json,sys; d=json.load(sys.stdin); v=$1; print('-' if v is None else v)" 2>/dev/null || echo -; }
+wait_controller_calm() {
+  local limit="${1:-60}" t0 s; t0=$(date +%s)
+  while :; do
+    s="$(ctl_get 'd["situation"]')"
+    case "$s" in *healthy*"standby"*replicating*) [[ "$s" != *unhealthy* ]] && return 0 ;; esac
+    if [ $(( $(date +%s) - t0 )) -ge "$limit" ]; then echo "bench: controller not calm after ${limit} s: $s" >&2; return 1; fi
+    sleep 0.5
+  done
+}
