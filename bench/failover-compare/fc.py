@@ -19,7 +19,10 @@ python3-psycopg2; the pyenv python first on PATH lacks it).
              regami-dr at the database.
   sql        runs one statement on a conninfo and prints the first column of each row.
 """
-import argparse, json, signal, statistics, sys, threading, time
+import argparse, json, os, signal, statistics, sys, threading, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from benchlib import read_log  # noqa: E402 - the writers' JSON-lines log, one reader for both clients
 
 try:
     import psycopg2
@@ -97,11 +100,6 @@ def cmd_writer(a):
             left = a.interval - (time.time() - t0)
             if left > 0:
                 time.sleep(left)
-
-
-def read_log(path):
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def cmd_http_log(a):
