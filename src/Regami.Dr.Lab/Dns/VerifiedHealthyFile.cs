@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Regami.Dr.Lab.State;
 
 namespace Regami.Dr.Lab.Dns;
 
@@ -14,7 +15,6 @@ public sealed record HealthVerification(DateTimeOffset At, string Evidence);
 /// </summary>
 public sealed class VerifiedHealthyFile
 {
-    private static readonly JsonSerializerOptions WriteOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
     private readonly WatchedJsonFile<Dictionary<string, HealthVerification>>? _file;
     private Dictionary<string, HealthVerification> _acted = new(StringComparer.Ordinal);
 
@@ -43,23 +43,20 @@ public sealed class VerifiedHealthyFile
         return fresh;
     }
 
-    /// <summary>Records a verification of <paramref name="region"/> atomically (temporary file + rename), keeping the other regions' entries.</summary>
+    /// <summary>Records a verification of <paramref name="region"/> atomically (<see cref="LabJson.WriteAtomically{T}"/>), keeping the other regions' entries.</summary>
     public static void Write(string path, string region, HealthVerification verification)
     {
         var full = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
         Dictionary<string, HealthVerification> all;
         try
         {
-            all = File.Exists(full) ? JsonSerializer.Deserialize<Dictionary<string, HealthVerification>>(File.ReadAllText(full), WriteOptions) ?? [] : [];
+            all = LabJson.Read<Dictionary<string, HealthVerification>>(full) ?? [];
         }
         catch (JsonException)
         {
             all = []; // an unreadable file holds nothing worth keeping: only the newest verification matters
         }
         all[region] = verification;
-        var temp = $"{full}.{Environment.ProcessId}.tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(all, WriteOptions));
-        File.Move(temp, full, overwrite: true);
+        LabJson.WriteAtomically(full, all);
     }
 }
