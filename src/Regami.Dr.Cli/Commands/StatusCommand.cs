@@ -49,6 +49,6 @@ public static class StatusCommand
     internal static async Task RememberLagAsync(CliSession session, SystemStatus status, CancellationToken ct)
     {
         if (status.PrimaryRegion is not { } primary || status.Replication.ReplicaRegion is not { } standby || status.Replication.LagBytes is null) return;
-        await session.Bundle.Ports.Lag.RememberAsync(new LagSample(session.Time.GetUtcNow(), primary, standby, status.Replication.LagBytes, status.Replication.LagSeconds), ct);
+        await session.Bundle.Ports.Lag.RecordAsync(new LagSample(session.Time.GetUtcNow(), primary, standby, status.Replication.LagBytes, status.Replication.LagSeconds), ct);
     }
 }

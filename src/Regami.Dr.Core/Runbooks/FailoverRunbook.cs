@@ -95,10 +95,7 @@ public static class FailoverRunbook
     {
         var primary = await ports.Database.ObserveAsync(from, ct);
         if (LagSample.FromPrimary(primary, to, time.GetUtcNow()) is { } sample)
-        {
-            await ports.Lag.RememberAsync(sample, ct);
-            return sample;
-        }
+            return await ports.Lag.RecordAsync(sample, ct);
         return await ports.Lag.LastAsync(ct);
     }
 

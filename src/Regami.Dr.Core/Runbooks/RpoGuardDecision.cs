@@ -16,7 +16,8 @@ public sealed record RpoVerdict(bool Pass, string Reason);
 /// no sample; a sample older than <see cref="RpoGuardPolicy.SampleAgeLimit"/>; a standby the
 /// primary reported as not connected or not streaming; more bytes behind than
 /// <see cref="RpoGuardPolicy.MaxLagBytes"/>; lag in seconds unknown (bytes behind but no
-/// seconds); seconds + age over <see cref="RpoGuardPolicy.MaxLag"/>. The one exception to "seconds
+/// seconds; <see cref="LagMemoryExtensions.RecordAsync"/> bounds them from the sample before when it
+/// can); seconds + age over <see cref="RpoGuardPolicy.MaxLag"/>. The one exception to "seconds
 /// must be known" is the idle rule of <see cref="ReplicationLag.Seconds"/>: 0 bytes behind is 0 s.
 /// The controller's automatic failover, the failover runbook's rpo-guard step and the drills all
 /// decide through <see cref="Evaluate"/>; only the runbook's --force goes past a refusal.
@@ -34,7 +35,7 @@ public static class RpoGuardDecision
         var age = AgeSeconds(sample, now);
         var bytes = sample.Bytes;
         var seconds = LagSeconds(sample);
-        var measured = Inv($"last known lag of {sample.Standby} {Describe(bytes, seconds)} measured {age:0.0} s ago");
+        var measured = Inv($"last known lag of {sample.Standby} {Describe(bytes, seconds, sample.SecondsBoundFrom is not null)} measured {age:0.0} s ago");
 
         var ageLimit = policy.SampleAgeLimit.TotalSeconds;
         if (age > ageLimit)
@@ -81,8 +82,9 @@ public static class RpoGuardDecision
         sample.StandbyStreaming != false
         && ReplicationLag.Seconds(sample.Bytes, sample.Seconds, replayTimestampAgeSeconds: null) is { } s && !double.IsNaN(s) ? s : null;
 
-    private static string Describe(long? bytes, double? seconds) =>
-        Inv($"{(bytes is { } b ? Inv($"{b} bytes") : "? bytes")} / {(seconds is { } s ? Inv($"{s:0.0} s") : "? s")}");
+    /// <summary>"bytes / seconds"; a bound carried from an earlier sample reads "≤ N s (bound)".</summary>
+    private static string Describe(long? bytes, double? seconds, bool bound) =>
+        Inv($"{(bytes is { } b ? Inv($"{b} bytes") : "? bytes")} / {(seconds is { } s ? (bound ? Inv($"≤ {s:0.0} s (bound from an earlier sample)") : Inv($"{s:0.0} s")) : "? s")}");
 
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

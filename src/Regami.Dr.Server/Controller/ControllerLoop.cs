@@ -122,9 +122,9 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
         var databases = await Task.WhenAll(topology.Regions.Select(r => deps.Ports.Database.ObserveAsync(r, ct)));
 
         var primaryDb = databases.FirstOrDefault(d => d.Region == topology.Primary);
-        if (primaryDb is not null && topology.Standby is { } standby && LagSample.FromPrimary(primaryDb, standby, deps.Time.GetUtcNow()) is { } sample)
+        if (primaryDb is not null && topology.Standby is { } standby && LagSample.FromPrimary(primaryDb, standby, deps.Time.GetUtcNow()) is { } measured)
         {
-            await deps.Ports.Lag.RememberAsync(sample, ct);
+            var sample = await deps.Ports.Lag.RecordAsync(measured, ct);
             metrics.LagBytes.Set(sample.Bytes ?? 0);
             if (sample.Seconds is { } s) metrics.LagSeconds.Set(s);
         }
