@@ -14,4 +14,13 @@ public interface IComputePort
     Task<ComputeObservation> ObserveAsync(string region, CancellationToken ct);
 
     Task<string> ScaleAsync(string region, int desired, CancellationToken ct);
+
+    /// <summary>
+    /// Fencing: no instance of the region serves any more (desired 0). Unlike a scale-down it need
+    /// not wait out in-flight requests: on a hung database they hang until their own timeouts and
+    /// would hold the failover that long, and their answers are moot once the region is fenced (a
+    /// cut request's write is "unknown" to its client, never a lost acknowledgement). The default
+    /// scales to 0, which is what a provider without a faster stop does (ECS drains by itself).
+    /// </summary>
+    Task<string> FenceAsync(string region, CancellationToken ct) => ScaleAsync(region, 0, ct);
 }

@@ -77,7 +77,7 @@ public static class FailoverRunbook
         AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(to, ct)) is { Reachable: true, InRecovery: false } ? $"{to} is already promoted" : null,
         Execute = async (ctx, ct) =>
         {
-            var sample = await LastKnownLagAsync(from, to, ports, ctx.Time, ct);
+            var sample = await LastKnownLagAsync(from, to, ports, ctx.Time, policy.RpoGuard, ct);
             var verdict = RpoGuardDecision.Evaluate(sample, ctx.Time.GetUtcNow(), policy.RpoGuard);
             if (verdict.Pass) return verdict.Reason;
             if (force) return $"forced past the RPO guard: {verdict.Reason}";
@@ -90,14 +90,39 @@ public static class FailoverRunbook
     /// A primary that answers but reports its standby not connected or not streaming gives a sample
     /// that says so (<see cref="LagSample.FromPrimary"/>), which the guard refuses: the older
     /// remembered sample from when it streamed is not used in its place.
+    /// A primary that has not answered within <see cref="FreshLagWait"/> is not waited for when the
+    /// remembered sample already passes the guard: that sample's verdict is sound whatever happened
+    /// since (the guard counts every write since it as at risk), and a hung primary would otherwise
+    /// hold the failover for the observation's whole timeout. When the remembered sample does not
+    /// pass, the primary's answer (or its failure) is waited for as before.
     /// </summary>
-    internal static async Task<LagSample?> LastKnownLagAsync(string from, string to, DrPorts ports, TimeProvider time, CancellationToken ct)
+    public static async Task<LagSample?> LastKnownLagAsync(string from, string to, DrPorts ports, TimeProvider time, RpoGuardPolicy guard, CancellationToken ct)
     {
-        var primary = await ports.Database.ObserveAsync(from, ct);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var observing = ports.Database.ObserveAsync(from, stop.Token);
+        DatabaseObservation primary;
+        try
+        {
+            primary = await observing.WaitAsync(FreshLagWait, time, ct);
+        }
+        catch (TimeoutException) when (!observing.IsCompleted)
+        {
+            var remembered = await ports.Lag.LastAsync(ct);
+            if (remembered is not null && RpoGuardDecision.Evaluate(remembered, time.GetUtcNow(), guard).Pass)
+            {
+                await stop.CancelAsync();
+                Abandoned.Leave(observing);
+                return remembered;
+            }
+            primary = await observing;
+        }
         if (LagSample.FromPrimary(primary, to, time.GetUtcNow()) is { } sample)
             return await ports.Lag.RecordAsync(sample, ct);
         return await ports.Lag.LastAsync(ct);
     }
+
+    /// <summary>How long the rpo-guard step waits for the primary's own answer when the remembered lag already passes.</summary>
+    public static readonly TimeSpan FreshLagWait = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
     /// Asks for the target's compute before fencing and promotion instead of after them, so the
@@ -148,8 +173,10 @@ public static class FailoverRunbook
             Description = $"scale {from}'s compute to 0",
             Region = from,
             Options = new StepOptions(TimeSpan.FromSeconds(30), 1),
-            AlreadyDone = async (ctx, ct) => (await ports.Compute.ObserveAsync(from, ct)) is { Desired: 0, Running: 0 } ? "no instances run there" : null,
-            Execute = (ctx, ct) => ports.Compute.ScaleAsync(from, 0, ct),
+            // No AlreadyDone: observing the compute asks its load balancer's /health?check=db, which
+            // on a hung database waits ≈ 1.5 s; fencing an already fenced region is a no-op anyway
+            // ("stopped 0"), so a resumed run loses nothing by doing it again.
+            Execute = (ctx, ct) => ports.Compute.FenceAsync(from, ct),
         };
         yield return new RunbookStep
         {
@@ -159,8 +186,9 @@ public static class FailoverRunbook
             Options = new StepOptions(TimeSpan.FromSeconds(45), 1),
             // Skipped only when it is stopped AND recorded as fenced: the recorded role is what keeps
             // `lab up` and the controller from starting or trusting it again.
-            AlreadyDone = async (ctx, ct) => (await ports.Database.ObserveAsync(from, ct)) is { Running: false }
-                && (await ports.Topology.GetAsync(ct)).Roles.GetValueOrDefault(from) == RegionRole.Fenced ? "the database is stopped and recorded as fenced" : null,
+            // The recorded role first: it is cheap, and asking a hung server first costs its whole timeout.
+            AlreadyDone = async (ctx, ct) => (await ports.Topology.GetAsync(ct)).Roles.GetValueOrDefault(from) == RegionRole.Fenced
+                && (await ports.Database.ObserveAsync(from, ct)) is { Running: false } ? "the database is stopped and recorded as fenced" : null,
             Execute = async (ctx, ct) =>
             {
                 var what = await ports.Database.FenceAsync(from, ct);

@@ -26,4 +26,14 @@ public sealed class LabComputePort(LabEnvironment env) : IComputePort
         var (started, stopped) = await new LabSupervisor(env).ScaleAsync(region, desired, ct);
         return $"{region} compute desired {desired} (started {started}, stopped {stopped})";
     }
+
+    /// <summary>Each instance gets <see cref="FenceGrace"/> to finish its requests, then is killed.</summary>
+    public async Task<string> FenceAsync(string region, CancellationToken ct)
+    {
+        var (started, stopped) = await new LabSupervisor(env).ScaleAsync(region, 0, ct, FenceGrace);
+        return $"{region} compute desired 0 (started {started}, stopped {stopped}; {FenceGrace.TotalSeconds:0.#} s for in-flight requests)";
+    }
+
+    /// <summary>Enough for a request on a live database (milliseconds); a hung one's would wait 2 s and more.</summary>
+    public static readonly TimeSpan FenceGrace = TimeSpan.FromSeconds(0.5);
 }

@@ -5,6 +5,7 @@ using Regami.Dr.Core.Alerting;
 using Regami.Dr.Core.Audit;
 using Regami.Dr.Core.Controller;
 using Regami.Dr.Core.Leases;
+using Regami.Dr.Core.Polling;
 using Regami.Dr.Core.Ports;
 using Regami.Dr.Core.Providers;
 using Regami.Dr.Core.Runbooks;
@@ -117,9 +118,14 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
             health.Reset(currentPrimary);
             lastPrimary = currentPrimary;
         }
-        var probes = await deps.Health.ProbeAsync(ct);
+        // Probes and database observations run side by side: a hung primary makes both wait for
+        // their timeouts, and one after the other they stretched a 1 s tick to ≈ 2.6 s, so three
+        // failed checks took ≈ 8 s to count (found by the side-by-side benchmark's hang rounds).
+        var probing = deps.Health.ProbeAsync(ct);
+        var observing = Task.WhenAll(topology.Regions.Select(r => ObserveWithinTickAsync(r, ct)));
+        var probes = await probing;
         foreach (var p in probes) health.Record(p);
-        var databases = await Task.WhenAll(topology.Regions.Select(r => deps.Ports.Database.ObserveAsync(r, ct)));
+        var databases = await observing;
 
         var primaryDb = databases.FirstOrDefault(d => d.Region == topology.Primary);
         if (primaryDb is not null && topology.Standby is { } standby && LagSample.FromPrimary(primaryDb, standby, deps.Time.GetUtcNow()) is { } measured)
@@ -175,6 +181,34 @@ public sealed class ControllerLoop(ControllerOptions options, ControllerDependen
             await sink.RecordAsync(samples, deps.Time.GetUtcNow(), ct);
         }
         return new ControllerObservation(deps.Time.GetUtcNow(), regions, lag, inProgress, lastFailoverAt, holds, holder);
+    }
+
+    /// <summary>
+    /// One database observation, given at most one interval: a hung server would otherwise hold
+    /// every tick for the port's own timeout (the lab's is 1.5 s, for runbooks that must not give
+    /// up early), and the failed checks that detect it would be counted that much more slowly. No
+    /// answer within the interval is observed as running but unreachable (whether it takes writes
+    /// is unknown), which is what a hung server is; the next tick asks again.
+    /// </summary>
+    private async Task<DatabaseObservation> ObserveWithinTickAsync(string region, CancellationToken ct)
+    {
+        using var cut = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var observing = deps.Ports.Database.ObserveAsync(region, cut.Token);
+        try
+        {
+            // WaitAsync, not only the token: Npgsql does not always give up a connect on
+            // cancellation (a SIGSTOPped server: the kernel accepts, nothing answers) and waits for
+            // its own connect timeout, which held each tick for 2 s.
+            return await observing.WaitAsync(options.Interval, deps.Time, ct);
+        }
+        catch (TimeoutException) when (!ct.IsCancellationRequested && !observing.IsCompleted)
+        {
+            await cut.CancelAsync();
+            Abandoned.Leave(observing);
+            return new DatabaseObservation(region, Reachable: false, Running: true, InRecovery: false, Writable: false, Lsn: null,
+                ReplicaLagBytes: null, ReplicaLagSeconds: null, ReplicaStreaming: null,
+                Error: FormattableString.Invariant($"no answer within the controller's interval ({options.Interval.TotalSeconds:0.#} s)"));
+        }
     }
 
     /// <summary>Audit every change of situation with all the decision's inputs; metrics every tick.</summary>

@@ -51,7 +51,7 @@ public sealed class ControllerPrewarmTests
         Assert.Contains(audit.Events, e => e.Entry.Action == ControllerAuditActions.Prewarm && e.Entry.Outcome == "scaled-back");
     }
 
-    private sealed class ScriptedHealth : IHealthSource
+    internal sealed class ScriptedHealth : IHealthSource
     {
         public bool HomeOk { get; set; } = true;
         public Task<IReadOnlyList<ProbeResult>> ProbeAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<ProbeResult>>(
@@ -61,7 +61,7 @@ public sealed class ControllerPrewarmTests
         ]);
     }
 
-    private sealed class AlwaysLeader(TimeProvider time) : IControllerLease
+    internal sealed class AlwaysLeader(TimeProvider time) : IControllerLease
     {
         private readonly DateTimeOffset since = time.GetUtcNow();
         public string Name => "test";
@@ -70,7 +70,7 @@ public sealed class ControllerPrewarmTests
         public Task<LeaseHolder?> CurrentAsync(CancellationToken ct) => Task.FromResult<LeaseHolder?>(new LeaseHolder("controller@test", since, DateTimeOffset.MaxValue));
     }
 
-    private sealed class NoAlerts : IAlertSink
+    internal sealed class NoAlerts : IAlertSink
     {
         public Task RaiseAsync(Severity severity, string key, string title, string body, CancellationToken ct) => Task.CompletedTask;
         public Task ResolveAsync(string key, string note, CancellationToken ct) => Task.CompletedTask;

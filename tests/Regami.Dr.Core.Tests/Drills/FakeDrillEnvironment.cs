@@ -25,6 +25,13 @@ internal sealed class FakeRegion(string name, RegionRole role)
 
     /// <summary>Its server (or its control plane) does not answer: observed as running but unreachable, and a fence does nothing.</summary>
     public bool Unanswering { get; set; }
+
+    /// <summary>
+    /// Observing it waits until this task completes (a hung server holding its caller for the
+    /// observation's timeout, deaf to cancellation like a driver waiting for its own connect
+    /// timeout), then answers as <see cref="Unanswering"/> says; null answers at once.
+    /// </summary>
+    public Task? ObservationHeldUntil { get; set; }
 }
 
 /// <summary>
@@ -72,16 +79,23 @@ internal sealed class FakeRegions : IDatabasePort, IComputePort, ITrafficPort, I
 
     // --- IDatabasePort
 
-    public Task<DatabaseObservation> ObserveAsync(string region, CancellationToken ct)
+    public async Task<DatabaseObservation> ObserveAsync(string region, CancellationToken ct)
+    {
+        // Not cancellable, on purpose: Npgsql may wait for its own connect timeout on a hung server.
+        if (Regions[region].ObservationHeldUntil is { } held) await held;
+        return Observe(region);
+    }
+
+    private DatabaseObservation Observe(string region)
     {
         lock (Gate)
         {
             var r = Regions[region];
             if (r.Unanswering)
-                return Task.FromResult(new DatabaseObservation(region, false, true, false, false, null, null, null, null, "no answer within 1.5 s"));
+                return new DatabaseObservation(region, false, true, false, false, null, null, null, null, "no answer within 1.5 s");
             var streaming = r.Writable && StreamingStandbyOf(r) is not null;
-            return Task.FromResult(new DatabaseObservation(region, r.Running, r.Running, r.InRecovery, r.Running && r.Writable, "0/3000000",
-                r.Writable ? (streaming ? 0 : null) : null, r.Writable && streaming ? 0 : null, r.Writable ? streaming : null, r.Running ? null : "not running"));
+            return new DatabaseObservation(region, r.Running, r.Running, r.InRecovery, r.Running && r.Writable, "0/3000000",
+                r.Writable ? (streaming ? 0 : null) : null, r.Writable && streaming ? 0 : null, r.Writable ? streaming : null, r.Running ? null : "not running");
         }
     }
 
