@@ -120,6 +120,8 @@ public sealed class DrConfiguration
             Fail("compute.activeInstances", $"must be between 1 and compute.maxInstances ({Compute.MaxInstances})");
         if (Compute.StandbyInstances < 0 || Compute.StandbyInstances > Compute.MaxInstances)
             Fail("compute.standbyInstances", $"must be between 0 and compute.maxInstances ({Compute.MaxInstances})");
+        if (Compute.ReadyInstances < 1 || Compute.ReadyInstances > Compute.ActiveInstances)
+            Fail("compute.readyInstances", $"must be between 1 and compute.activeInstances ({Compute.ActiveInstances})");
         All("healthCheck", HealthCheck.Validate());
         if (HealthCheck.RequestInterval > TimeSpan.FromMinutes(10)) Fail("healthCheck.requestInterval", "must be at most 10m");
         All("rpoGuard", RpoGuard.Validate());
@@ -162,6 +164,14 @@ public sealed class ComputeConfig
 
     /// <summary>Instances a standby region runs until it is failed over to (the plan's stopped service: 0).</summary>
     public int StandbyInstances { get; set; } = 0;
+
+    /// <summary>
+    /// How many healthy instances a failover, switchover or failback waits for before traffic
+    /// moves; the rest of the active count joins as it starts (an ALB routes to any healthy
+    /// target). 1 by default: the region serves as soon as it can, at reduced capacity for the
+    /// seconds the others take; set it to activeInstances to move traffic only at full capacity.
+    /// </summary>
+    public int ReadyInstances { get; set; } = 1;
 
     public int MaxInstances { get; set; } = 8;
 }

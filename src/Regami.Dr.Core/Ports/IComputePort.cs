@@ -11,6 +11,9 @@ public interface IComputePort
     /// <summary>How many instances a standby region runs.</summary>
     int StandbyInstances { get; }
 
+    /// <summary>How many healthy instances a runbook waits for before traffic moves there (compute.readyInstances); default all.</summary>
+    int ReadyInstances => ActiveInstances;
+
     Task<ComputeObservation> ObserveAsync(string region, CancellationToken ct);
 
     Task<string> ScaleAsync(string region, int desired, CancellationToken ct);

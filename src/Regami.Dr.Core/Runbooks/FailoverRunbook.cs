@@ -229,16 +229,18 @@ public static class FailoverRunbook
     internal static RunbookStep ScaleUp(string to, DrPorts ports, FailoverPolicy policy) => new()
     {
         Name = StepNames.ScaleCompute,
-        Description = $"scale {to}'s compute to {ports.Compute.ActiveInstances} and wait until its load balancer is healthy",
+        Description = $"scale {to}'s compute to {ports.Compute.ActiveInstances} and wait until {ports.Compute.ReadyInstances} of them are healthy and its load balancer is (compute.readyInstances; the rest join as they start)",
         Region = to,
         Options = new StepOptions(policy.ComputeTimeout),
-        AlreadyDone = async (ctx, ct) => (await ports.Compute.ObserveAsync(to, ct)) is { } c && c.Healthy >= ports.Compute.ActiveInstances && c.LoadBalancerHealthy
-            ? $"{c.Healthy} healthy instances already" : null,
+        AlreadyDone = async (ctx, ct) => (await ports.Compute.ObserveAsync(to, ct)) is { } c && c.Desired >= ports.Compute.ActiveInstances
+            && c.Healthy >= ports.Compute.ReadyInstances && c.LoadBalancerHealthy
+            ? $"{c.Healthy} of {ports.Compute.ActiveInstances} instances healthy already" : null,
         Execute = async (ctx, ct) =>
         {
             var what = await ports.Compute.ScaleAsync(to, ports.Compute.ActiveInstances, ct);
-            var c = await Poll.UntilAsync(t => ports.Compute.ObserveAsync(to, t), c => c.Healthy >= ports.Compute.ActiveInstances && c.LoadBalancerHealthy, PollInterval, ctx.Time, ct);
-            return $"{what}; {c.Healthy} healthy, load balancer healthy";
+            var c = await Poll.UntilAsync(t => ports.Compute.ObserveAsync(to, t), c => c.Healthy >= ports.Compute.ReadyInstances && c.LoadBalancerHealthy, PollInterval, ctx.Time, ct);
+            var rest = c.Healthy < ports.Compute.ActiveInstances ? "; the rest join as they start" : "";
+            return $"{what}; {c.Healthy} of {ports.Compute.ActiveInstances} healthy, load balancer healthy{rest}";
         },
     };
 

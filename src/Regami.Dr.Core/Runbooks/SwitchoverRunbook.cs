@@ -65,12 +65,14 @@ public static class SwitchoverRunbook
             Description = $"start {to}'s compute before writes stop (shortens the unavailability window)",
             Region = to,
             Options = new StepOptions(policy.ComputeTimeout),
-            AlreadyDone = async (ctx, ct) => (await ports.Compute.ObserveAsync(to, ct)) is { } c && c.Running >= ports.Compute.ActiveInstances ? $"{c.Running} instances already run" : null,
+            AlreadyDone = async (ctx, ct) => (await ports.Compute.ObserveAsync(to, ct)) is { } c && c.Desired >= ports.Compute.ActiveInstances && c.Healthy >= ports.Compute.ReadyInstances
+                ? $"{c.Healthy} of {ports.Compute.ActiveInstances} instances already healthy" : null,
             Execute = async (ctx, ct) =>
             {
                 var what = await ports.Compute.ScaleAsync(to, ports.Compute.ActiveInstances, ct);
-                await Poll.UntilAsync(t => ports.Compute.ObserveAsync(to, t), c => c.Healthy >= ports.Compute.ActiveInstances, FailoverRunbook.PollInterval, ctx.Time, ct);
-                return what;
+                // compute.readyInstances, as for a failover: the rest join as they start.
+                var c = await Poll.UntilAsync(t => ports.Compute.ObserveAsync(to, t), c => c.Healthy >= ports.Compute.ReadyInstances, FailoverRunbook.PollInterval, ctx.Time, ct);
+                return $"{what}; {c.Healthy} of {ports.Compute.ActiveInstances} healthy";
             },
         };
         yield return new RunbookStep

@@ -8,6 +8,7 @@ public sealed class LabComputePort(LabEnvironment env) : IComputePort
 {
     public int ActiveInstances => env.Options.Compute.ActiveInstances;
     public int StandbyInstances => env.Options.Compute.StandbyInstances;
+    public int ReadyInstances => Math.Clamp(env.Options.Compute.ReadyInstances, 1, ActiveInstances);
 
     public async Task<ComputeObservation> ObserveAsync(string region, CancellationToken ct)
     {

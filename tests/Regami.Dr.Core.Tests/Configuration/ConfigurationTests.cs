@@ -53,6 +53,8 @@ public sealed class ConfigurationTests
     [InlineData("regions:\n  - name: a\n    role: primary\n  - name: b\n    role: standby\nlab:\n  addresses:\n    a: 127.0.0.2\n    b: 10.0.0.3\n", 9, "lab.addresses.b")]
     [InlineData("regions:\n  - name: a\n    role: primary\n  - name: b\n    role: primary\n", 1, "regions")]
     [InlineData("compute:\n  activeInstances: 0\n", 2, "compute.activeInstances")]
+    [InlineData("compute:\n  activeInstances: 2\n  readyInstances: 3\n", 3, "compute.readyInstances")]
+    [InlineData("compute:\n  readyInstances: 0\n", 2, "compute.readyInstances")]
     [InlineData("controller:\n  lease: zookeeper\n", 2, "controller.lease")]
     [InlineData("rpoGuard:\n  maxLag: soon\n", 2, "rpoGuard.maxLag")]
     [InlineData("backups:\n  retention:\n    daily: 7 days\n", 3, "backups.retention.daily")]

@@ -32,6 +32,9 @@ internal sealed class FakeRegion(string name, RegionRole role)
     /// timeout), then answers as <see cref="Unanswering"/> says; null answers at once.
     /// </summary>
     public Task? ObservationHeldUntil { get; set; }
+
+    /// <summary>At most this many of its instances pass their health check (the others still boot); null: all.</summary>
+    public int? HealthyAtMost { get; set; }
 }
 
 /// <summary>
@@ -132,13 +135,15 @@ internal sealed class FakeRegions : IDatabasePort, IComputePort, ITrafficPort, I
 
     public int ActiveInstances => 2;
     public int StandbyInstances => 1;
+    public int ReadyInstances { get; set; } = 2;
 
     Task<ComputeObservation> IComputePort.ObserveAsync(string region, CancellationToken ct)
     {
         lock (Gate)
         {
             var n = Regions[region].Instances;
-            return Task.FromResult(new ComputeObservation(n, n, n, n > 0));
+            var healthy = Math.Min(n, Regions[region].HealthyAtMost ?? n);
+            return Task.FromResult(new ComputeObservation(n, n, healthy, healthy > 0));
         }
     }
 
