@@ -29,10 +29,11 @@ public sealed record ControllerPolicy
     /// detection runs on, so a failover finds the compute up instead of starting it from zero; scaled back
     /// once the primary has been calm for <see cref="PrewarmHold"/>. Costs compute during flaps, never safety:
     /// the standby's instances serve nothing until the failover promotes its database and routes traffic.
-    /// Off by default for now: one full test run saw a db-hang drill where the controller never failed over, with
-    /// the pre-warm on; until that is understood it is opt-in (the benchmarks turn it on).
+    /// On by default (the plan's standby stays cold until the primary is suspect). It was opt-in for a while
+    /// after a db-hang drill whose controller never failed over; the cause was the RPO guard, not the
+    /// pre-warm: a "bytes / ? s" lag sample it could never pass (fixed by LagSample.BoundedBy).
     /// </summary>
-    public bool PrewarmOnSuspect { get; init; }
+    public bool PrewarmOnSuspect { get; init; } = true;
 
     /// <summary>How long the primary must pass every check again before pre-warmed standby compute is scaled back.</summary>
     public TimeSpan PrewarmHold { get; init; } = TimeSpan.FromSeconds(30);
