@@ -399,7 +399,7 @@ cat >"$art/meta.json" <<JSON
  "command": "bench/failover-compare/run.sh $rounds", "versions": $versions,
  "writerIntervalSeconds": $interval, "writeTimeoutSeconds": 1, "connectTimeout": "connect_timeout=1 (libpq 15 waits 2 s per host)",
  "settings": {
-  "regami-dr-defaults": "lab defaults: controller interval 1 s, health checks every 1 s, failureThreshold 3, timeout 1 s, cooldown 60 s (a failback resets it), prewarmOnSuspect false, async replication",
+  "regami-dr-defaults": "lab defaults: controller interval 1 s, health checks every 1 s, failureThreshold 3, timeout 1 s, cooldown 60 s (a failback resets it), prewarmOnSuspect true and compute.readyInstances 1 (the defaults since ec1f288; before: pre-warm off, all instances), async replication",
   "regami-dr-matched": "controller interval 1 s (= loop_wait 1), health checks every 2 s x failureThreshold 10 = 20 s detection budget (= ttl 20), probe timeout 2 s (<= retry_timeout 3; at most the interval)",
   "patroni-defaults": "ttl 30, loop_wait 10, retry_timeout 10, use_pg_rewind, async, maximum_lag_on_failover 1 MiB (default), etcd3, no watchdog",
   "patroni-minimum": "ttl 20, loop_wait 1, retry_timeout 3, otherwise as patroni-defaults",
