@@ -330,7 +330,7 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
             }
         }
 
-        ConfigureStandby(target, source, slot, applicationName, notes);
+        ConfigureStandby(target.DataDirectory, source, slot, applicationName, notes);
         if (path == RebuildPath.Rewind)
         {
             // pg_rewind sets the target's minimum recovery point to the source's insert position.
@@ -372,9 +372,30 @@ public sealed class PostgresRoleOperations(PostgresBinaries bin, CommandRunner r
                (aside is null ? "" : $"; the old data directory was moved aside to {Path.GetFileName(aside)} and deleted after the copy");
     }
 
-    private void ConfigureStandby(PostgresCluster target, PostgresCluster source, string slot, string applicationName, List<string> notes)
+    /// <summary>
+    /// A new lab's standby without pg_basebackup: a copy of the primary's data directory taken
+    /// right after initdb, before the primary ever started (a cleanly shut down cluster is a base
+    /// backup of itself: same system identifier, same checkpoint), configured as its standby. It
+    /// saves the base backup's forced checkpoint and streamed copy (≈ 2 s of `lab up` here, most
+    /// of it fsync). The slot must exist on the primary before the standby starts, as for a clone.
+    /// </summary>
+    public async Task SeedStandbyAsync(PostgresCluster stoppedPrimary, PostgresCluster standby, string slot, string applicationName, CancellationToken ct)
     {
-        var dir = target.DataDirectory;
+        if (stoppedPrimary.IsRunning() || !stoppedPrimary.Exists)
+            throw new InvalidOperationException($"a standby is seeded from a primary that exists and never ran ({Describe(stoppedPrimary)})");
+        if (standby.Exists) throw new InvalidOperationException($"{Describe(standby)} already has a data directory");
+        // Copied and configured aside, then renamed into place: an interrupted seed never leaves a
+        // data directory that would start as a second primary (no standby.signal) or half copied.
+        var aside = standby.DataDirectory + ".seeding";
+        if (Directory.Exists(aside)) Directory.Delete(aside, recursive: true);
+        // cp -a as the user that owns the data (root: postgres), so the copy keeps its owner and mode 0700.
+        await runner.RunPostgresAsync("cp", ["-a", stoppedPrimary.DataDirectory, aside], CommandTimeout, ct);
+        ConfigureStandby(aside, stoppedPrimary, slot, applicationName, []);
+        Directory.Move(aside, standby.DataDirectory);
+    }
+
+    private void ConfigureStandby(string dir, PostgresCluster source, string slot, string applicationName, List<string> notes)
+    {
         var signal = Path.Combine(dir, "standby.signal");
         if (!File.Exists(signal))
         {
