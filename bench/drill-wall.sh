@@ -8,7 +8,7 @@
 #
 # Usage: bench/drill-wall.sh [rounds]   (default 5). JSON on stdout, progress on stderr.
 # Env: BENCH_NET (default 127.0.71), SCENARIO (region-outage), PREWARM (controller.prewarmOnSuspect,
-#      default false: the lab default), QUIET_WAIT (s to wait for other builds/tests, default 120).
+#      default true: the lab default since ec1f288), QUIET_WAIT (s to wait for other builds/tests, default 120).
 set -euo pipefail
 bench_name=drill-wall
 export BENCH_NET="${BENCH_NET:-127.0.71}"
@@ -16,7 +16,7 @@ export QUIET_WAIT="${QUIET_WAIT:-120}"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 rounds="${1:-5}"
 scenario="${SCENARIO:-region-outage}"
-prewarm="${PREWARM:-false}"
+prewarm="${PREWARM:-true}"
 cat >"$work/lab.yaml" <<YAML
 lab:
   addresses: { eu-west-3: $net.2, eu-central-1: $net.3 }
