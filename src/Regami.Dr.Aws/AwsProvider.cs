@@ -67,6 +67,7 @@ public static class AwsProvider
             ControlPlaneDrill = host is null || reports is null ? null
                 : (journal, audit, lease) => new Drills.AwsControlPlaneDrill(config, ports, traffic, health, aws, journal, audit, lease, host, reports, policy),
             CommandPlan = new AwsRunbookCommandPlan(aws.Commands, Settings(section), config.Compute.ActiveInstances, config.Compute.StandbyInstances, section.PublicCheckUrl),
+            Posture = new AwsPostureReader(aws, topology, config),
             Sns = new SnsPublisher(api),
             SnsTopics = Enum.GetValues<Severity>().Where(s => section.TopicFor(s) is not null).ToDictionary(s => s, s => section.TopicFor(s)!),
         };

@@ -166,6 +166,14 @@ public sealed class AwsCommands(AwsSection aws)
     public AwsCall DescribeAlarms(string region, IEnumerable<string> names) =>
         new("cloudwatch", "describe-alarms", region, new JsonObject { ["AlarmNames"] = new JsonArray([.. names.Select(n => (JsonNode)n!)]) });
 
+    // --- S3 and AWS Backup (read by `doctor`) ---------------------------------------------------
+
+    public static AwsCall GetBucketEncryption(string region, string bucket) =>
+        new("s3api", "get-bucket-encryption", region, new JsonObject { ["Bucket"] = bucket });
+
+    public AwsCall GetBackupPlan(string region) =>
+        new("backup", "get-backup-plan", region, new JsonObject { ["BackupPlanId"] = aws.BackupPlanId });
+
     // --- SNS -----------------------------------------------------------------------------------
 
     public static AwsCall Publish(string topicArn, string subject, string message) =>

@@ -50,6 +50,9 @@ public sealed class AwsSection
     /// <summary>The budgets `aws plan` projects the production RTO from (what RDS and ECS usually take).</summary>
     public AwsBudgets Budgets { get; set; } = new();
 
+    /// <summary>The AWS Backup plan of the estate (in the primary region); `doctor` checks its rules' lifecycles and cross-region copies. Optional.</summary>
+    public string BackupPlanId { get; set; } = "";
+
     /// <summary>A URL that accepts a POST through the public name (the app's write path); empty = the runbook says the public write was not verified.</summary>
     public string PublicCheckUrl { get; set; } = "";
 
@@ -136,6 +139,9 @@ public sealed class AwsRegionSection
     /// <summary>The Route 53 health check of this region's failover record; inverting it is the routing control.</summary>
     public string HealthCheckId { get; set; } = "";
 
+    /// <summary>The uploads bucket in this region (the primary's, or its replica); `doctor` checks its encryption. Optional.</summary>
+    public string UploadsBucket { get; set; } = "";
+
     internal IEnumerable<(string Field, string Problem)> Validate()
     {
         if (string.IsNullOrWhiteSpace(DbInstance)) yield return ("dbInstance", "is required");
@@ -168,8 +174,7 @@ public static class ResidencyRule
 {
     public const string Id = "residency.allowed-regions";
 
-    public static readonly IReadOnlyList<string> EuRegions =
-        ["eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2"];
+    public static IReadOnlyList<string> EuRegions => Core.Topology.Residency.EuRegions;
 
     /// <summary>Null when <paramref name="region"/> is allowed; otherwise the refusal with the rule's id.</summary>
     public static string? Check(string region, IReadOnlyCollection<string> allowed) =>

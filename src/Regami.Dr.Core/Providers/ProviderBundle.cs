@@ -55,6 +55,9 @@ public sealed record ProviderBundle
     /// <summary>Backups, snapshots, point-in-time recovery and restored instances; null where the provider has none yet.</summary>
     public Backups.IBackupPort? Backups { get; init; }
 
+    /// <summary>What `regami-dr doctor` reads of the deployed estate (encryption, replica, backups, alarms, health checks); null where a provider has no reader.</summary>
+    public Doctor.IPostureReader? Posture { get; init; }
+
     /// <summary>Object storage replication status (a later issue fills this slot).</summary>
     public IObjectStoragePort? ObjectStorage { get; init; }
 }

@@ -44,15 +44,18 @@ public static class LabProvider
         var targets = o.Regions.SelectMany(r => o.Controller.Vantages.Select(v =>
             new HealthTarget(r.Name, v, new Uri(env.LoadBalancerUrl(r) + o.HealthCheck.Path)))).ToList();
         var probeTimeout = o.HealthCheck.Timeout < o.Controller.Interval ? o.HealthCheck.Timeout : o.Controller.Interval;
+        var status = new LabStatusReader(env);
+        var backups = new Regami.Dr.Lab.Backups.LabBackupPort(env);
         return new ProviderBundle
         {
             Name = "lab",
             Configuration = o.Config,
             Ports = ports,
             Health = new ProbingHealthSource(targets, new Regami.Dr.Probes.HttpHealthProber(probeTimeout, time)),
-            Status = new LabStatusReader(env),
+            Status = status,
             ControllerUrl = new Uri(env.ControllerUrl),
-            Backups = new Regami.Dr.Lab.Backups.LabBackupPort(env),
+            Backups = backups,
+            Posture = new Regami.Dr.Lab.Provider.LabPostureReader(env, status, backups, o.Config.FailoverPolicy, new HttpClient()),
             Drills = (journal, audit, lease) => Regami.Dr.Lab.Drills.LabDrillPorts.Create(env, ports, journal, audit, lease, ProcessHostFacts.Current, new DrillReportFiles(env.Paths.Root)),
         };
     }
