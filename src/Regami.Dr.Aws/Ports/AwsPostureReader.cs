@@ -141,8 +141,12 @@ public sealed class AwsPostureReader(AwsContext aws, ITopologyPort topology, DrC
     {
         var dims = string.Join(",", (a["Dimensions"]?.AsArray() ?? []).Select(d => $"{d?["Name"]}={d?["Value"]}"));
         return new AlarmShape($"{a["Namespace"]}/{a["MetricName"]}[{dims}]", a["ComparisonOperator"]?.GetValue<string>() ?? "",
-            a["Threshold"]?.GetValue<double>() ?? double.NaN, a["Period"]?.GetValue<int>() ?? 0, a["EvaluationPeriods"]?.GetValue<int>() ?? 0);
+            Number(a["Threshold"]) ?? double.NaN, (int)(Number(a["Period"]) ?? 0), (int)(Number(a["EvaluationPeriods"]) ?? 0));
     }
+
+    /// <summary>A JSON number whatever CLR type it was written from (the plan's definitions hold ints, CloudWatch answers doubles).</summary>
+    private static double? Number(JsonNode? n) =>
+        n is JsonValue v && double.TryParse(v.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : null;
 
     private async Task<IReadOnlyList<HealthCheckFact>> ReadHealthChecksAsync(CancellationToken ct) =>
         await Task.WhenAll(config.Regions.Select(async r =>
