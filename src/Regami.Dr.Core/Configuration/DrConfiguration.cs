@@ -62,6 +62,9 @@ public sealed class DrConfiguration
     /// <summary>When unfinished runbook runs are resumed (<c>runbooks: { maxResumeAge: 1h }</c>).</summary>
     public RunbookPolicy Runbooks { get; set; } = new();
 
+    /// <summary>The sizes `regami-dr cost` prices the DR footprint from (replica class, storage, WAL, uploads, backups).</summary>
+    public Costs.CostInputs Cost { get; set; } = new();
+
     public RegionConfig PrimaryRegion => Regions.First(r => r.IsPrimary);
     public RegionConfig StandbyRegion => Regions.First(r => !r.IsPrimary);
     public RegionConfig? FindRegion(string name) => Regions.FirstOrDefault(r => r.Name == name);
@@ -130,6 +133,7 @@ public sealed class DrConfiguration
         All("schedules", Schedules.Validate());
         All("backups", Backups.Validate());
         All("runbooks", Runbooks.Validate());
+        All("cost", Cost.Validate());
     }
 }
 
