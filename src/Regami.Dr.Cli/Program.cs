@@ -22,6 +22,7 @@ root.Subcommands.Add(ConfigCommand.Create(g));
 root.Subcommands.Add(BackupCommand.Create(g));
 root.Subcommands.Add(RestoreCommand.Create(g));
 root.Subcommands.Add(DoctorCommand.Create(g));
+root.Subcommands.Add(CostCommand.Create(g));
 root.Subcommands.Add(Regami.Dr.Cli.Providers.Aws.AwsCommand.Create(g));
 
 var parse = root.Parse(args);
