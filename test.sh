@@ -4,6 +4,8 @@
 # sockets, processes), integration tests (Regami.Dr.Integration.Tests: a real two-region
 # PostgreSQL lab with API processes, load balancers and DNS on loopback) and the AWS provider's
 # tests (Regami.Dr.Aws.Tests: the AWS CLI v2 against moto, the AWS emulator, on loopback).
+# Then deploy/terraform's offline checks (fmt, validate, `terraform test` with mocked providers)
+# when terraform and the AWS provider mirror are present; otherwise one line says why they were skipped.
 #
 # Ends with the line "N passed, N failed, N skipped" in every outcome — missing prerequisites and
 # a failed build included (a failure that is not a test's counts as one failed) — and exits
@@ -12,7 +14,7 @@
 #
 # Environment: TEST_FILTER (dotnet test --filter expression, applied to every project),
 # TEST_PROJECTS (space-separated project names to run instead of all, e.g.
-# "Regami.Dr.Core.Tests"), TEST_CONFIGURATION (Release), TEST_HANG_TIMEOUT (10m); AWS_CLI_V2 and
+# "Regami.Dr.Core.Tests"; "terraform" for deploy/terraform's checks), TEST_CONFIGURATION (Release), TEST_HANG_TIMEOUT (10m); AWS_CLI_V2 and
 # MOTO_SERVER name the AWS CLI v2 and moto_server when they are elsewhere than /usr/bin/aws and PATH.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -79,13 +81,16 @@ fi
 projects=()
 if [ -n "${TEST_PROJECTS:-}" ]; then
   for name in $TEST_PROJECTS; do
-    [ -f "tests/$name/$name.csproj" ] || { say "no test project tests/$name/$name.csproj"; exit 2; }
+    [ "$name" = terraform ] && continue
+    [ -f "tests/$name/$name.csproj" ] || { say "no test project tests/$name/$name.csproj (or terraform: deploy/terraform's offline checks)"; exit 2; }
     projects+=("tests/$name")
   done
 else
   for csproj in tests/*/*.csproj; do projects+=("$(dirname "$csproj")"); done
 fi
-[ ${#projects[@]} -gt 0 ] || { say "no test project found under tests/"; exit 1; }
+run_terraform=0
+if [ -z "${TEST_PROJECTS:-}" ] || [[ " $TEST_PROJECTS " == *" terraform "* ]]; then run_terraform=1; fi
+[ ${#projects[@]} -gt 0 ] || [ "$run_terraform" -eq 1 ] || { say "no test project found under tests/"; exit 1; }
 
 # --- build once, then run the test projects ----------------------------------------------------
 config="${TEST_CONFIGURATION:-Release}"
@@ -122,5 +127,27 @@ for project in "${projects[@]}"; do
     say "$name ran no tests${TEST_FILTER:+ (TEST_FILTER=$TEST_FILTER; TEST_PROJECTS picks projects)}"; rc=1
   fi
 done
+
+# --- the Terraform module (deploy/terraform): fmt, validate and `terraform test`, offline -------
+# Its script counts each check and each test run; it exits 3, saying why in one line, when
+# terraform or the provider mirror is missing (then nothing of it ran, and the line says so).
+if [ "$run_terraform" -eq 1 ]; then
+  say "running deploy/terraform/test.sh (terraform fmt, validate, test against the offline provider mirror)"
+  tf_out="$results/terraform.log"
+  bash deploy/terraform/test.sh >"$tf_out" 2>&1; tf_rc=$?
+  cat "$tf_out"
+  if [ "$tf_rc" -eq 3 ]; then
+    say "Terraform checks skipped: $(grep -m1 'SKIPPED' "$tf_out" | sed 's/^terraform: SKIPPED — //')"
+  else
+    tf_line=$(grep -E '^terraform: [0-9]+ passed, [0-9]+ failed' "$tf_out" | tail -1)
+    if [ -z "$tf_line" ]; then
+      say "deploy/terraform/test.sh ended (exit $tf_rc) without its summary line"; rc=1
+    else
+      passed=$((passed + $(echo "$tf_line" | sed -E 's/^terraform: ([0-9]+) passed.*/\1/')))
+      failed=$((failed + $(echo "$tf_line" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
+      [ "$tf_rc" -eq 0 ] || rc=1
+    fi
+  fi
+fi
 
 [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ] || exit 1
