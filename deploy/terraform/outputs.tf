@@ -26,6 +26,9 @@ output "regami_dr" {
       sev1 = aws_sns_topic.severity["sev1"].arn
       sev2 = aws_sns_topic.severity["sev2"].arn
       sev3 = aws_sns_topic.severity["sev3"].arn
+      # The sev1 topic in us-east-1: a CloudWatch alarm may only notify a topic in its own region,
+      # and Route 53's HealthCheckStatus (the "primary unhealthy" alarm) lives there.
+      route53_alarm = aws_sns_topic.sev1_us_east_1.arn
     }
     regions = {
       (var.primary_region) = {
@@ -37,6 +40,7 @@ output "regami_dr" {
         ecs_service          = aws_ecs_service.primary.name
         load_balancer        = aws_lb.primary.dns_name
         health_check_id      = aws_route53_health_check.primary.id
+        uploads_bucket       = aws_s3_bucket.uploads.bucket
       }
       (var.standby_region) = {
         db_instance          = aws_db_instance.replica.identifier
@@ -47,6 +51,7 @@ output "regami_dr" {
         ecs_service          = aws_ecs_service.standby.name
         load_balancer        = aws_lb.standby.dns_name
         health_check_id      = aws_route53_health_check.standby.id
+        uploads_bucket       = aws_s3_bucket.uploads_replica.bucket
       }
     }
     backup = {
@@ -54,6 +59,7 @@ output "regami_dr" {
       compliance_retention_days = local.backup_rule_retention["compliance"]
       monthly_retention_days    = local.backup_rule_retention["monthly"]
       copy_region               = var.standby_region
+      plan_id                   = aws_backup_plan.this.id
     }
     database = {
       instance_class       = aws_db_instance.primary.instance_class

@@ -26,6 +26,7 @@ public static class AwsPlanAlarms
     public static IReadOnlyList<AwsAlarm> For(DrConfiguration config, Configuration.AwsSection aws, string primary, string standby)
     {
         JsonArray Actions(Severity s) => aws.TopicFor(s) is { } t ? new JsonArray(t) : [];
+        JsonArray Route53Actions() => aws.Route53AlarmTopicOrSev1 is { } t ? new JsonArray(t) : [];
         return
         [
             new(PrimaryUnhealthy, AwsCommands.Route53Region, Severity.Sev1, new JsonObject
@@ -41,8 +42,8 @@ public static class AwsPlanAlarms
                 ["Threshold"] = 1,
                 ["ComparisonOperator"] = "LessThanThreshold",
                 ["TreatMissingData"] = "breaching",
-                ["AlarmActions"] = Actions(Severity.Sev1),
-                ["OKActions"] = Actions(Severity.Sev1),
+                ["AlarmActions"] = Route53Actions(),
+                ["OKActions"] = Route53Actions(),
             }),
             new(ReplicaLag, standby, Severity.Sev2, new JsonObject
             {

@@ -421,8 +421,9 @@ run "output_regami_dr" {
   assert {
     condition = (output.regami_dr.sns.sev1 == "arn:aws:sns:eu-central-1:123456789012:regami-dr-sev1"
       && output.regami_dr.sns.sev2 == "arn:aws:sns:eu-central-1:123456789012:regami-dr-sev2"
-    && output.regami_dr.sns.sev3 == "arn:aws:sns:eu-central-1:123456789012:regami-dr-sev3")
-    error_message = "regami_dr: sns per severity."
+      && output.regami_dr.sns.sev3 == "arn:aws:sns:eu-central-1:123456789012:regami-dr-sev3"
+    && output.regami_dr.sns.route53_alarm == "arn:aws:sns:us-east-1:123456789012:regami-dr-sev1")
+    error_message = "regami_dr: sns per severity, and the us-east-1 sev1 topic for the Route 53 alarm."
   }
 
   assert {
@@ -438,7 +439,8 @@ run "output_regami_dr" {
       && output.regami_dr.regions["eu-west-3"].ecs_cluster == "regami"
       && output.regami_dr.regions["eu-west-3"].ecs_service == "regami-api"
       && output.regami_dr.regions["eu-west-3"].load_balancer == "regami-eu-west-3-1234567890.eu-west-3.elb.amazonaws.com"
-    && output.regami_dr.regions["eu-west-3"].health_check_id == "11111111-aaaa-bbbb-cccc-000000000001")
+      && output.regami_dr.regions["eu-west-3"].health_check_id == "11111111-aaaa-bbbb-cccc-000000000001"
+    && output.regami_dr.regions["eu-west-3"].uploads_bucket == aws_s3_bucket.uploads.bucket)
     error_message = "regami_dr: the primary region's names."
   }
 
@@ -450,7 +452,8 @@ run "output_regami_dr" {
       && output.regami_dr.regions["eu-central-1"].ecs_cluster == "regami"
       && output.regami_dr.regions["eu-central-1"].ecs_service == "regami-api"
       && output.regami_dr.regions["eu-central-1"].load_balancer == "regami-eu-central-1-1234567890.eu-central-1.elb.amazonaws.com"
-    && output.regami_dr.regions["eu-central-1"].health_check_id == "11111111-aaaa-bbbb-cccc-000000000002")
+      && output.regami_dr.regions["eu-central-1"].health_check_id == "11111111-aaaa-bbbb-cccc-000000000002"
+    && output.regami_dr.regions["eu-central-1"].uploads_bucket == aws_s3_bucket.uploads_replica.bucket)
     error_message = "regami_dr: the standby region's names."
   }
 

@@ -44,6 +44,13 @@ public sealed class AwsSection
     /// <summary>SNS topic ARN per severity (sev1, sev2, sev3); a severity without a topic publishes nowhere on SNS.</summary>
     public Dictionary<string, string> Sns { get; set; } = [];
 
+    /// <summary>
+    /// The SNS topic in us-east-1 the "primary unhealthy" alarm notifies: that alarm lives where Route 53
+    /// publishes HealthCheckStatus (us-east-1), and CloudWatch only notifies topics in the alarm's own
+    /// region. Empty: the sev1 topic when it is in us-east-1, else the alarm is put without an action (said on `aws apply-alarms`).
+    /// </summary>
+    public string Route53AlarmTopic { get; set; } = "";
+
     /// <summary>Per region (by the neutral regions' names): the instances, services and checks there.</summary>
     public Dictionary<string, AwsRegionSection> Regions { get; set; } = [];
 
@@ -66,6 +73,11 @@ public sealed class AwsSection
         Regions.TryGetValue(name, out var r) ? r : throw new KeyNotFoundException($"aws.regions has no entry for {name}");
 
     public string? TopicFor(Severity severity) => Sns.GetValueOrDefault(severity.ToString().ToLowerInvariant());
+
+    /// <summary>The topic the us-east-1 "primary unhealthy" alarm may notify: <see cref="Route53AlarmTopic"/>, else sev1's when it is in us-east-1, else none.</summary>
+    public string? Route53AlarmTopicOrSev1 =>
+        Route53AlarmTopic.Length > 0 ? Route53AlarmTopic
+        : TopicFor(Severity.Sev1) is { } sev1 && sev1.StartsWith($"arn:aws:sns:{Cli.AwsCommands.Route53Region}:", StringComparison.Ordinal) ? sev1 : null;
 
     /// <summary>Validates the section against the neutral configuration; every problem names its dotted field.</summary>
     public void Validate(ConfigDocument doc, DrConfiguration config)
@@ -94,6 +106,8 @@ public sealed class AwsSection
         // Resolvers may keep the old answer for a whole TTL after the switch: a TTL beyond the RTO breaks the objective by itself.
         if (Route53.Ttl > config.Targets.Rto)
             Fail("route53.ttl", $"{DurationText.Format(Route53.Ttl)} is longer than targets.rto ({DurationText.Format(config.Targets.Rto)}): clients could resolve the failed region for longer than the recovery objective");
+        if (Route53AlarmTopic.Length > 0 && !Route53AlarmTopic.StartsWith($"arn:aws:sns:{Cli.AwsCommands.Route53Region}:", StringComparison.Ordinal))
+            Fail("route53AlarmTopic", $"'{Route53AlarmTopic}' is not an SNS topic ARN in {Cli.AwsCommands.Route53Region} (arn:aws:sns:{Cli.AwsCommands.Route53Region}:ACCOUNT:NAME): the primary-unhealthy alarm lives there and may only notify a topic of its own region");
         foreach (var (key, arn) in Sns)
         {
             if (key is not ("sev1" or "sev2" or "sev3")) Fail($"sns.{key}", "severities are sev1, sev2 and sev3");

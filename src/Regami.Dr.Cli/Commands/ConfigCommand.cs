@@ -39,8 +39,36 @@ public static class ConfigCommand
             return Task.FromResult(ExitCodes.Ok);
         });
 
+        var tfFile = new Argument<string>("outputs") { Description = "`terraform output -json` of deploy/terraform, as a file, or - for standard input", DefaultValueFactory = _ => "-" };
+        var environment = new Option<string>("--environment") { Description = "The environment's name in status and reports", DefaultValueFactory = _ => "production" };
+        var outFile = new Option<string?>("--out") { Description = "Write the configuration to this file instead of standard output (never over an existing file without --force)" };
+        var force = new Option<bool>("--force") { Description = "With --out: replace an existing file" };
+        var fromTerraform = new Command("from-terraform",
+            "Write regami-dr.yaml for provider: aws from deploy/terraform's outputs (`terraform output -json | regami-dr config from-terraform`): the estate's names "
+            + "with the plan's numbers, validated before it is written; exit 2 naming the missing output field.") { tfFile, environment, outFile, force };
+        fromTerraform.SetAction(async (parse, ct) =>
+        {
+            var path = parse.GetValue(tfFile)!;
+            var source = path == "-" ? "standard input" : path;
+            if (path != "-" && !File.Exists(path)) throw new CliException($"{path}: file not found; give the file `terraform output -json > FILE` wrote, or - for standard input", ExitCodes.Usage);
+            var json = path == "-" ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(path, ct);
+            string yaml;
+            try { yaml = Regami.Dr.Aws.Configuration.TerraformOutputs.ToYaml(json, source, parse.GetValue(environment)!); }
+            catch (Regami.Dr.Aws.Configuration.TerraformOutputsException e) { throw new CliException(e.Message, ExitCodes.Usage); }
+            if (parse.GetValue(outFile) is not { } target) { Console.Write(yaml); return ExitCodes.Ok; }
+            if (File.Exists(target) && !parse.GetValue(force))
+                throw new CliException($"{target} exists; nothing was written (add --force to replace it)", ExitCodes.Usage);
+            // Written aside, then moved into place: an interrupted write never leaves half a configuration.
+            var temp = target + ".tmp";
+            await File.WriteAllTextAsync(temp, yaml, ct);
+            File.Move(temp, target, overwrite: true);
+            Console.Error.WriteLine($"regami-dr: wrote {target} (provider aws, {parse.GetValue(environment)}); check it with `regami-dr config check --config {target}`");
+            return ExitCodes.Ok;
+        });
+
         config.Subcommands.Add(check);
         config.Subcommands.Add(convert);
+        config.Subcommands.Add(fromTerraform);
         return config;
     }
 }

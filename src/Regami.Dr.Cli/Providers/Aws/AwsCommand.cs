@@ -48,6 +48,9 @@ public static class AwsCommand
             var alarms = AwsPlanAlarms.For(config.Config, section, primary, standby);
             var commands = new AwsCommands(section);
             var settings = AwsProvider.Settings(section);
+            if (section.Route53AlarmTopicOrSev1 is null)
+                Console.Error.WriteLine($"regami-dr: warning: {AwsPlanAlarms.PrimaryUnhealthy} lives in {AwsCommands.Route53Region} and CloudWatch only notifies a topic there; "
+                    + "aws.sns.sev1 is elsewhere, so it is put without an action: set aws.route53AlarmTopic (deploy/terraform outputs it)");
             if (parse.GetValue(dryRun))
             {
                 foreach (var a in alarms) Console.WriteLine(commands.PutMetricAlarm(a.Region, a.Definition).Render(settings));
