@@ -57,6 +57,8 @@ public sealed class AwsDoctorTests(MotoFixture moto) : IClassFixture<MotoFixture
 
         r = await Cli("doctor", "--config", aws.ConfigFile, "--state-dir", aws.StateDirectory, "--output", "json");
         Assert.True(r.ExitCode == 1, r.ToString());   // the contact placeholder fails
+        var schema = await NJsonSchema.JsonSchema.FromFileAsync(Path.Combine(CliProcess.RepoRoot, "schemas", "doctor.schema.json"));
+        Assert.Empty(schema.Validate(r.StandardOutput));
         f = Findings(r);
         Assert.Equal(15, f.Count);
         foreach (var id in new[] { "residency.allowed-regions", "encryption.databases", "encryption.buckets", "replication.streaming", "replication.lag",
