@@ -203,15 +203,20 @@ run_regami() {
     # Patroni's minimum: loop_wait 1 s -> controller interval 1 s; ttl 20 s (the leader is given up
     # 20 s after its last renewal) -> a 20 s detection budget: 10 failed checks 2 s apart (10 is the
     # largest failure threshold, Route 53's); retry_timeout 3 s -> probe timeout 2 s (at most the interval).
+    # The controller probes once per controller.interval (healthCheck.requestInterval paces the lab's
+    # DNS checks): the budget is controller.interval x failureThreshold, so the interval is 2 s here.
+    # (Until 2026-11-30 07:45 it was 1 s, which made this a 10 s budget, not 20 s.)
     hc="healthCheck: { requestInterval: 2s, failureThreshold: 10, timeout: 2s }"
+    ctl_interval=2s
   else
     hc="# healthCheck and controller at the defaults: checks every 1 s, 3 failures, 1 s timeout; controller every 1 s"
+    ctl_interval=1s
   fi
   cat >"$work/lab.yaml" <<YAML
 lab:
   addresses: { eu-west-3: $net.2, eu-central-1: $net.3 }
   dns: { address: $net.1 }
-controller: { enabled: true, interval: 1s }
+controller: { enabled: true, interval: $ctl_interval }
 $hc
 YAML
   cp "$work/lab.yaml" "$art/$system.lab.yaml"
@@ -400,7 +405,7 @@ cat >"$art/meta.json" <<JSON
  "writerIntervalSeconds": $interval, "writeTimeoutSeconds": 1, "connectTimeout": "connect_timeout=1 (libpq 15 waits 2 s per host)",
  "settings": {
   "regami-dr-defaults": "lab defaults: controller interval 1 s, health checks every 1 s, failureThreshold 3, timeout 1 s, cooldown 60 s (a failback resets it), prewarmOnSuspect true and compute.readyInstances 1 (the defaults since ec1f288; before: pre-warm off, all instances), async replication",
-  "regami-dr-matched": "controller interval 1 s (= loop_wait 1), health checks every 2 s x failureThreshold 10 = 20 s detection budget (= ttl 20), probe timeout 2 s (<= retry_timeout 3; at most the interval)",
+  "regami-dr-matched": "controller interval 2 s x failureThreshold 10 = 20 s detection budget (= ttl 20; the controller probes once per interval), lab DNS checks every 2 s, probe timeout 2 s (<= retry_timeout 3; at most the interval)",
   "patroni-defaults": "ttl 30, loop_wait 10, retry_timeout 10, use_pg_rewind, async, maximum_lag_on_failover 1 MiB (default), etcd3, no watchdog",
   "patroni-minimum": "ttl 20, loop_wait 1, retry_timeout 3, otherwise as patroni-defaults",
   "pg-auto-failover": "defaults: monitor + 2 nodes, replication-quorum true (synchronous ANY 1 while the secondary is up), primary_demote_timeout 30 s, --no-ssl, --skip-pg-hba with trust rules"},
