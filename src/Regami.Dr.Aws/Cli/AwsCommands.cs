@@ -171,6 +171,9 @@ public sealed class AwsCommands(AwsSection aws)
     public static AwsCall GetBucketEncryption(string region, string bucket) =>
         new("s3api", "get-bucket-encryption", region, new JsonObject { ["Bucket"] = bucket });
 
+    public static AwsCall GetBucketReplication(string region, string bucket) =>
+        new("s3api", "get-bucket-replication", region, new JsonObject { ["Bucket"] = bucket });
+
     public AwsCall GetBackupPlan(string region) =>
         new("backup", "get-backup-plan", region, new JsonObject { ["BackupPlanId"] = aws.BackupPlanId });
 

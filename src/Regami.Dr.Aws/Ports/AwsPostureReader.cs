@@ -24,11 +24,12 @@ public sealed class AwsPostureReader(AwsContext aws, ITopologyPort topology, DrC
         var standby = roles.Others(primary).First();
         var databases = Observe.TryAsync(ReadDatabasesAsync, ct);
         var buckets = ReadBucketsAsync(ct);
+        var objectReplication = ReadObjectReplicationAsync(primary, standby, ct);
         var replica = Observe.TryAsync(c => ReadReplicaAsync(standby, c), ct);
         var backups = Observe.TryAsync(c => ReadBackupsAsync(primary, c), ct);
         var alarms = Observe.TryAsync(c => ReadAlarmsAsync(primary, standby, c), ct);
         var checks = Observe.TryAsync(ReadHealthChecksAsync, ct);
-        return new ProviderPosture(await databases, await buckets, await replica, await backups, await alarms, await checks,
+        return new ProviderPosture(await databases, await buckets, await objectReplication, await replica, await backups, await alarms, await checks,
             RtoProjection.For(config, aws.Section).Parts.Select(p => new RtoPartFact(p.Name, p.Duration, p.Source)).ToList());
     }
 
@@ -58,6 +59,30 @@ public sealed class AwsPostureReader(AwsContext aws, ITopologyPort topology, DrC
                 return new EncryptionFact($"s3://{x.Bucket}", x.Region, false);
             }
         })), ct);
+    }
+
+    /// <summary>The primary's uploads bucket replication rules (S3 keeps them on the source bucket).</summary>
+    private async Task<Observed<ObjectReplicationFact>> ReadObjectReplicationAsync(string primary, string standby, CancellationToken ct)
+    {
+        var source = aws.Section.Region(primary).UploadsBucket;
+        if (source.Length == 0)
+            return Observed<ObjectReplicationFact>.Inapplicable($"no uploads bucket is named for {primary} (aws.regions.{primary}.uploadsBucket), so none is checked");
+        var target = aws.Section.Region(standby).UploadsBucket;
+        return await Observe.TryAsync(async c =>
+        {
+            JsonNode body;
+            try { body = await aws.CallAsync(AwsCommands.GetBucketReplication(primary, source), c); }
+            catch (AwsServiceException e) when (e.Code == "ReplicationConfigurationNotFoundError")
+            {
+                return new ObjectReplicationFact(source, primary, target.Length > 0 ? target : null, []);
+            }
+            var rules = (body["ReplicationConfiguration"]?["Rules"]?.AsArray() ?? []).Select(r => new ReplicationRuleFact(
+                r?["ID"]?.GetValue<string>() ?? "(no id)",
+                r?["Status"]?.GetValue<string>() == "Enabled",
+                (r?["Destination"]?["Bucket"]?.GetValue<string>() ?? "").Split(":::").Last(),
+                r?["Destination"]?["ReplicationTime"] is { } rtc && rtc["Status"]?.GetValue<string>() == "Enabled" ? (int?)(Number(rtc["Time"]?["Minutes"]) ?? 0) : null)).ToList();
+            return new ObjectReplicationFact(source, primary, target.Length > 0 ? target : null, rules);
+        }, ct);
     }
 
     private async Task<ReplicaFact> ReadReplicaAsync(string standby, CancellationToken ct)

@@ -27,6 +27,7 @@ public static partial class DoctorRules
         new("residency.allowed-regions", "regions within the residency set", Residency),
         new("encryption.databases", "databases encrypted at rest", (f, _) => Encryption(f.Provider.Databases, "database", "create the instance with storage encryption and a KMS key (an RDS instance cannot be encrypted in place: restore an encrypted snapshot copy)")),
         new("encryption.buckets", "buckets encrypted at rest", (f, _) => Encryption(f.Provider.Buckets, "bucket", "put a default encryption (SSE-KMS) on the bucket: aws s3api put-bucket-encryption")),
+        new("storage.replication", "uploads replicate to the standby region within 15 min", ObjectReplication),
         new("replication.streaming", "the replica exists and streams", Streaming),
         new("replication.lag", "replication lag below the RPO", Lag),
         new("backups.retention", "backup retention at least the plan's", Retention),
@@ -67,6 +68,23 @@ public static partial class DoctorRules
         var plain = all.Where(e => !e.Encrypted).ToList();
         var list = string.Join("; ", all.Select(e => $"{e.Resource} ({e.Region}) {(e.Encrypted ? "encrypted" + (e.Key is null ? "" : $" with {e.Key}") : "NOT encrypted")}"));
         return plain.Count == 0 ? (RuleStatus.Pass, list, null) : (RuleStatus.Fail, list, fix);
+    }
+
+    /// <summary>The plan's object storage replication: S3 Replication Time Control promises 99.99 % of objects within 15 minutes.</summary>
+    public const int PlanReplicationMinutes = 15;
+
+    private static (RuleStatus, string, string?) ObjectReplication(PostureFacts f, DoctorPolicy _)
+    {
+        var o = f.Provider.ObjectReplication;
+        if (o.NotApplicable is { } why) return (RuleStatus.Skip, why, null);
+        if (o.Value is not { } r) return Unknown(o, "the uploads bucket's replication");
+        const string fix = "replicate the uploads bucket to the standby region's bucket with Replication Time Control (15 min): deploy/terraform does; after a failover, set up replication from the new primary's bucket";
+        if (r.Rules.Count == 0) return (RuleStatus.Fail, $"s3://{r.SourceBucket} ({r.Region}) has no replication rule", fix);
+        var rules = string.Join("; ", r.Rules.Select(x => $"{x.Id}: {(x.Enabled ? "enabled" : "disabled")} → {x.DestinationBucket}, {(x.ReplicationTimeMinutes is { } m ? $"RTC {m} min" : "no RTC")}"));
+        var good = r.Rules.Any(x => x.Enabled && (r.ExpectedDestination is null || x.DestinationBucket == r.ExpectedDestination)
+            && x.ReplicationTimeMinutes is { } m && m <= PlanReplicationMinutes);
+        var evidence = $"s3://{r.SourceBucket} ({r.Region}): {rules}{(r.ExpectedDestination is { } d ? $"; the standby's bucket is {d}" : "")}";
+        return good ? (RuleStatus.Pass, evidence, null) : (RuleStatus.Fail, evidence, fix);
     }
 
     private static (RuleStatus, string, string?) Streaming(PostureFacts f, DoctorPolicy _)

@@ -8,6 +8,15 @@ namespace Regami.Dr.Core.Doctor;
 /// <summary>A resource's encryption at rest as its provider reports it.</summary>
 public sealed record EncryptionFact(string Resource, string Region, bool Encrypted, string? Key = null);
 
+/// <summary>
+/// Object storage replication of the uploads bucket: whether a rule copies it to the standby region's bucket, and within
+/// how many minutes S3 promises it (Replication Time Control; null = no time promised).
+/// </summary>
+public sealed record ObjectReplicationFact(string SourceBucket, string Region, string? ExpectedDestination, IReadOnlyList<ReplicationRuleFact> Rules);
+
+/// <summary>One replication rule of a bucket: enabled or not, where it copies, and its RTC minutes (null = RTC off).</summary>
+public sealed record ReplicationRuleFact(string Id, bool Enabled, string DestinationBucket, int? ReplicationTimeMinutes);
+
 /// <summary>The standby's replica: whether it exists, streams from the primary, and how far behind it is.</summary>
 public sealed record ReplicaFact(string? Region, bool Exists, bool Streaming, double? LagSeconds, long? LagBytes, string Detail);
 
@@ -41,6 +50,7 @@ public sealed record DrillOutcome(DateTimeOffset At, string Scenario, bool Passe
 public sealed record ProviderPosture(
     Observed<IReadOnlyList<EncryptionFact>> Databases,
     Observed<IReadOnlyList<EncryptionFact>> Buckets,
+    Observed<ObjectReplicationFact> ObjectReplication,
     Observed<ReplicaFact> Replica,
     Observed<BackupFacts> Backups,
     Observed<IReadOnlyList<AlarmFact>> Alarms,

@@ -27,6 +27,7 @@ public sealed class LabPostureReader(LabEnvironment env, IStatusReader status, I
         return new ProviderPosture(
             Observed<IReadOnlyList<EncryptionFact>>.Inapplicable("the lab keeps its data directories on the local disk without encryption at rest (a rehearsal environment with no customer data); the rule applies to provider: aws"),
             Observed<IReadOnlyList<EncryptionFact>>.Inapplicable("the lab has no object storage; the rule applies to provider: aws (aws.regions.<region>.uploadsBucket)"),
+            Observed<ObjectReplicationFact>.Inapplicable("the lab has no object storage; the rule applies to provider: aws (aws.regions.<region>.uploadsBucket)"),
             await replica,
             await backupFacts,
             await alarms,

@@ -32,6 +32,10 @@ public sealed class AwsDoctorTests(MotoFixture moto) : IClassFixture<MotoFixture
             await moto.Cli.RunAsync(region, "s3api", "put-bucket-encryption", "--bucket", bucket, "--server-side-encryption-configuration",
                 """{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"alias/regami-uploads"}}]}""");
         }
+        // The plan's object replication: every upload copied to the standby region's bucket, RTC 15 min.
+        await moto.Cli.RunAsync(MotoEstate.PrimaryRegion, "s3api", "put-bucket-versioning", "--bucket", "regami-uploads", "--versioning-configuration", "Status=Enabled");
+        await moto.Cli.RunAsync(MotoEstate.PrimaryRegion, "s3api", "put-bucket-replication", "--bucket", "regami-uploads", "--replication-configuration",
+            """{"Role":"arn:aws:iam::123456789012:role/regami-dr-uploads-replication","Rules":[{"ID":"all","Priority":1,"Status":"Enabled","Filter":{},"DeleteMarkerReplication":{"Status":"Disabled"},"Destination":{"Bucket":"arn:aws:s3:::regami-uploads-replica","ReplicationTime":{"Status":"Enabled","Time":{"Minutes":15}},"Metrics":{"Status":"Enabled","EventThreshold":{"Minutes":15}}}}]}""");
         var yaml = File.ReadAllText(aws.ConfigFile);
         yaml = yaml.Replace($"healthCheckId: {estate.Primary.HealthCheckId}\n", $"healthCheckId: {estate.Primary.HealthCheckId}\n      uploadsBucket: regami-uploads\n")
             .Replace($"healthCheckId: {estate.Standby.HealthCheckId}\n", $"healthCheckId: {estate.Standby.HealthCheckId}\n      uploadsBucket: regami-uploads-replica\n");
@@ -60,14 +64,15 @@ public sealed class AwsDoctorTests(MotoFixture moto) : IClassFixture<MotoFixture
         var schema = await NJsonSchema.JsonSchema.FromFileAsync(Path.Combine(CliProcess.RepoRoot, "schemas", "doctor.schema.json"));
         Assert.Empty(schema.Validate(r.StandardOutput));
         f = Findings(r);
-        Assert.Equal(15, f.Count);
-        foreach (var id in new[] { "residency.allowed-regions", "encryption.databases", "encryption.buckets", "replication.streaming", "replication.lag",
+        Assert.Equal(16, f.Count);
+        foreach (var id in new[] { "residency.allowed-regions", "encryption.databases", "encryption.buckets", "storage.replication", "replication.streaming", "replication.lag",
             "backups.retention", "backups.cross-region-copies", "backups.pitr", "alarms.plan", "health-checks.database", "drills.recent", "audit.retention", "rto.budget" })
             Assert.True(Status(f, id) == "pass", $"{id}: {f[id]}");
         Assert.Equal("fail", Status(f, "contacts.complete"));
         Assert.Contains("'[Name]'", f["contacts.complete"].GetProperty("evidence").GetString());
         Assert.Equal("warn", Status(f, "restore-tests.recent"));   // AWS has no restore test yet: said, not hidden
         Assert.Contains("aws:kms", f["encryption.buckets"].GetProperty("evidence").GetString());
+        Assert.Contains("all: enabled → regami-uploads-replica, RTC 15 min", f["storage.replication"].GetProperty("evidence").GetString());
         Assert.Contains("compliance → regami-dr-copies kept 14 days", f["backups.cross-region-copies"].GetProperty("evidence").GetString());
         Assert.Contains("RDS regami-db automated backups", f["backups.retention"].GetProperty("evidence").GetString());
         Assert.False(r.Json.GetProperty("healthy").GetBoolean());
@@ -106,7 +111,7 @@ public sealed class AwsDoctorTests(MotoFixture moto) : IClassFixture<MotoFixture
             // The AWS CLI retries a refused connection until aws.callTimeout: the evidence is the driver's error for the call.
             Assert.Contains("could not be read: ", f[id].GetProperty("evidence").GetString());
         }
-        Assert.Equal("skip", Status(f, "encryption.buckets"));   // none named in this configuration
+        Assert.Equal(("skip", "skip"), (Status(f, "encryption.buckets"), Status(f, "storage.replication")));   // no bucket named in this configuration
         Assert.Equal("pass", Status(f, "residency.allowed-regions"));   // the configuration alone decides it
     }
 

@@ -22,6 +22,7 @@ public sealed class DoctorRulesTests
         Provider = new ProviderPosture(
             Observed<IReadOnlyList<EncryptionFact>>.Of([new("RDS regami-db", "eu-west-3", true, "key-1"), new("RDS regami-db", "eu-central-1", true, "key-2")]),
             Observed<IReadOnlyList<EncryptionFact>>.Of([new("s3://uploads", "eu-west-3", true, "aws:kms")]),
+            Observed<ObjectReplicationFact>.Of(new("uploads", "eu-west-3", "uploads-replica", [new("all", true, "uploads-replica", 15)])),
             Observed<ReplicaFact>.Of(new("eu-central-1", true, true, 2.5, 1024, "streaming")),
             Observed<BackupFacts>.Of(new("engine",
                 [new(BackupClass.Daily, RetentionPeriod.OfDays(7), "a"), new(BackupClass.Compliance, RetentionPeriod.OfDays(14), "b"), new(BackupClass.Monthly, RetentionPeriod.OfDays(365), "c")],
@@ -72,6 +73,7 @@ public sealed class DoctorRulesTests
             {
                 Databases = Observed<IReadOnlyList<EncryptionFact>>.Failed(error),
                 Buckets = Observed<IReadOnlyList<EncryptionFact>>.Failed(error),
+                ObjectReplication = Observed<ObjectReplicationFact>.Failed(error),
                 Replica = Observed<ReplicaFact>.Failed(error),
                 Backups = Observed<BackupFacts>.Failed(error),
                 Alarms = Observed<IReadOnlyList<AlarmFact>>.Failed(error),
@@ -79,7 +81,7 @@ public sealed class DoctorRulesTests
             },
         };
         var findings = DoctorRules.Evaluate(facts, DoctorPolicy.Plan).ToDictionary(f => f.Id);
-        string[] dependent = ["encryption.databases", "encryption.buckets", "replication.streaming", "replication.lag", "backups.retention",
+        string[] dependent = ["encryption.databases", "encryption.buckets", "storage.replication", "replication.streaming", "replication.lag", "backups.retention",
             "backups.cross-region-copies", "backups.pitr", "alarms.plan", "health-checks.database"];
         foreach (var id in dependent)
         {
@@ -279,5 +281,21 @@ public sealed class DoctorRulesTests
         var findings = DoctorRules.Evaluate(Good(), DoctorPolicy.Plan, "rto.budget");
         Assert.Equal("rto.budget", Assert.Single(findings).Id);
         Assert.Null(DoctorRules.Find("no.such.rule"));
+    }
+
+    [Theory]
+    [InlineData(true, "uploads-replica", 15, RuleStatus.Pass)]
+    [InlineData(true, "uploads-replica", null, RuleStatus.Fail)]      // replication without RTC: no 15-minute promise
+    [InlineData(true, "uploads-replica", 30, RuleStatus.Fail)]
+    [InlineData(false, "uploads-replica", 15, RuleStatus.Fail)]       // a disabled rule copies nothing
+    [InlineData(true, "somewhere-else", 15, RuleStatus.Fail)]         // not the standby region's bucket
+    public void Uploads_must_replicate_to_the_standby_bucket_with_RTC_within_15_minutes(bool enabled, string destination, int? minutes, RuleStatus expected)
+    {
+        var good = Good();
+        var facts = good with { Provider = good.Provider with { ObjectReplication = Observed<ObjectReplicationFact>.Of(
+            new("uploads", "eu-west-3", "uploads-replica", [new("all", enabled, destination, minutes)])) } };
+        Assert.Equal(expected, Judge(facts, "storage.replication").Status);
+        var none = Judge(good with { Provider = good.Provider with { ObjectReplication = Observed<ObjectReplicationFact>.Of(new("uploads", "eu-west-3", null, [])) } }, "storage.replication");
+        Assert.Equal((RuleStatus.Fail, "s3://uploads (eu-west-3) has no replication rule"), (none.Status, none.Evidence));
     }
 }
